@@ -1,0 +1,54 @@
+# talentbot: every set-up step a fresh machine needs. `make run` and `make test` are all a newcomer types.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Installer tools, pinned too: newer wheel/setuptools need packaging>=24, which Rasa 3.6 cannot import.
+BOOTSTRAP := pip==24.0 setuptools==70.3.0 wheel==0.45.1
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: venv lock train run test test-unit test-rasa validate bench clean
+
+venv: $(STAMP)
+
+# Reinstalled only when the lock file or the project metadata change (a second `make test` reuses it).
+$(STAMP): requirements.lock pyproject.toml scripts/find-python.sh
+	@python=$$(scripts/find-python.sh) && \
+	  { [ -x $(PY) ] || $$python -m venv $(VENV); }
+	$(PY) -m pip install --quiet --upgrade $(BOOTSTRAP)
+	$(PY) -m pip install --quiet --no-deps -r requirements.lock
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m pip check
+	@touch $@
+
+# Re-resolves pyproject.toml's ranges into requirements.lock (run by a maintainer, not by CI).
+lock:
+	rm -rf /tmp/talentbot-lock && $$(scripts/find-python.sh) -m venv /tmp/talentbot-lock
+	/tmp/talentbot-lock/bin/pip install --quiet --upgrade $(BOOTSTRAP)
+	/tmp/talentbot-lock/bin/pip install --quiet ".[test]"
+	{ sed -n '1,2p' requirements.lock; /tmp/talentbot-lock/bin/pip freeze --exclude-editable | grep -v '^talentbot'; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock
+
+# Trains only when config, domain, training data or our pipeline code changed (content hash).
+train: venv
+	$(VENV)/bin/talentbot train
+
+run: venv
+	$(VENV)/bin/talentbot run
+
+test: venv
+	bash scripts/test.sh
+
+test-unit: venv
+	$(VENV)/bin/pytest -q -m "not server"
+
+validate: venv
+	$(VENV)/bin/talentbot validate
+
+bench: venv
+	$(VENV)/bin/talentbot bench
+
+clean:
+	rm -rf models results .pytest_cache var

@@ -1,0 +1,1 @@
+"""Rasa custom actions of the talentbot action server."""

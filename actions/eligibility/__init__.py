@@ -1,0 +1,1 @@
+"""Rasa adapters of the eligibility check: the form's validation, its questions and the result action."""

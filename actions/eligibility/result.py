@@ -1,0 +1,36 @@
+"""action_eligibility_result: the check's result (or a goodbye when the user stopped it)."""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.eligibility.tracker import form_state, language_of, send, today
+from talentbot.eligibility_chat.render import Message, render_result
+from talentbot.eligibility_chat.slots import CANDIDATES_SLOT, TURN_SLOT
+from talentbot.eligibility_chat.texts import load_texts
+from talentbot.eligibility_chat.turn import Outcome, evaluate_slots
+
+
+class ActionEligibilityResult(Action):
+    """Evaluates the answers (schemes in scope only) and renders the result; the answers are kept, so a
+    later check ("and QMAS?") asks only what is new."""
+
+    def name(self) -> Text:
+        return "action_eligibility_result"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        language = language_of(tracker)
+        texts = load_texts()
+        if tracker.get_slot(TURN_SLOT) == Outcome.STOPPED.value:
+            send(dispatcher, [Message(texts.get("messages", "stopped", language))])
+        else:
+            state = form_state(tracker)
+            evaluation = evaluate_slots(state.values, state.scope, today())
+            send(dispatcher, render_result(evaluation, language, texts))
+        return [SlotSet(TURN_SLOT, None), SlotSet(CANDIDATES_SLOT, None)]

@@ -1,0 +1,64 @@
+"""Reads what the eligibility form needs from a rasa_sdk Tracker (the only place that knows its shape)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, List
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from talentbot.eligibility_chat.extract import scheme_entities
+from talentbot.eligibility_chat.render import ANSWER_ENTITY, Message
+from talentbot.eligibility_chat.slots import CANDIDATES_SLOT, FORM_SLOTS, SCOPE_SLOT
+from talentbot.eligibility_chat.turn import FormState, UserTurn
+from talentbot.language import EN, LANGUAGES
+
+REQUESTED_SLOT = "requested_slot"
+
+
+def language_of(tracker: Tracker) -> str:
+    """The reply language (set by the lead's LanguagePolicy before any action runs)."""
+    language = tracker.get_slot("language")
+    return language if language in LANGUAGES else EN
+
+
+def user_turn(tracker: Tracker) -> UserTurn:
+    """The latest user message: text, intent, scheme entities and a button's answer."""
+    message = tracker.latest_message or {}
+    entities = message.get("entities") or []
+    answer = next((str(e["value"]) for e in entities if e.get("entity") == ANSWER_ENTITY and e.get("value")), None)
+    return UserTurn(
+        text=message.get("text") or "",
+        intent=(message.get("intent") or {}).get("name"),
+        schemes=tuple(scheme_entities(entities)),
+        answer=answer,
+    )
+
+
+def form_state(tracker: Tracker) -> FormState:
+    """The form's slots; `starting` when no question has been asked yet in this run of the form."""
+    requested = tracker.get_slot(REQUESTED_SLOT)
+    return FormState(
+        values={slot: tracker.get_slot(slot) for slot in FORM_SLOTS},
+        requested=requested,
+        scope=tracker.get_slot(SCOPE_SLOT),
+        candidates=tracker.get_slot(CANDIDATES_SLOT),
+        starting=requested is None,
+    )
+
+
+def today() -> dt.date:
+    """The day whose rules apply (the profile's as_of)."""
+    return dt.date.today()
+
+
+def send(dispatcher: CollectingDispatcher, messages: List[Message]) -> None:
+    for message in messages:
+        buttons: List[Any] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
+        dispatcher.utter_message(text=message.text, buttons=buttons)
+
+
+def slot_events(updates: dict) -> List[EventType]:
+    return [SlotSet(slot, value) for slot, value in updates.items()]

@@ -1,0 +1,1 @@
+"""Rasa input channels of talentbot (web page, and later WeChat, Telegram, WhatsApp)."""

@@ -1,0 +1,28 @@
+"""Conversation ids namespaced by channel, so a WeChat openid can never collide with a Telegram chat id."""
+from __future__ import annotations
+
+SEPARATOR = ":"
+
+
+def namespaced(channel: str, native_id: str | int) -> str:
+    """The Rasa sender id of a platform user: ``wechat:<openid>``, ``telegram:<chat_id>``, ``whatsapp:<wa_id>``."""
+    native = str(native_id)
+    if not native:
+        raise ValueError(f"empty {channel} user id")
+    return f"{channel}{SEPARATOR}{native}"
+
+
+def native_id(channel: str, sender_id: str) -> str:
+    """The platform's own id inside a namespaced sender id; refuses an id of another channel."""
+    prefix = channel + SEPARATOR
+    if not sender_id.startswith(prefix) or len(sender_id) == len(prefix):
+        raise ValueError(f"{sender_id!r} is not a {channel} conversation id")
+    return sender_id[len(prefix):]
+
+
+def channel_of(sender_id: str) -> str:
+    """The channel name a namespaced sender id belongs to."""
+    channel, sep, rest = sender_id.partition(SEPARATOR)
+    if not sep or not channel or not rest:
+        raise ValueError(f"{sender_id!r} is not a namespaced conversation id")
+    return channel

@@ -1,0 +1,168 @@
+"""WeChat Official Account protocol, pure: signatures, inbound XML, passive-reply XML, length limits."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Optional
+
+import xmltodict
+from wechatpy.crypto import WeChatCrypto
+from wechatpy.replies import TextReply
+
+from connectors.guards import MAX_REQUEST_AGE_S
+from connectors.splitting import split_for_limits as _split, utf8_length
+
+PASSIVE_REPLY_WINDOW_S = 5.0
+"""WeChat waits 5 s for a passive reply, then retries the message (up to 3 times) and finally shows the user
+"该公众号暂时无法提供服务". Source: 被动回复用户消息, https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html"""
+
+PASSIVE_REPLY_BUDGET_S = 4.0
+"""How long we wait for Rasa before answering "success" and sending through the customer-service API instead:
+the 5 s window less a margin for the network and WeChat's own clock (issue 5: never past 4.5 s)."""
+
+CUSTOMER_SERVICE_WINDOW_S = 48 * 3600
+"""Customer-service messages are accepted only within 48 hours of the user's last interaction (error 45015 after).
+Source: 客服消息, https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Service_Center_messages.html"""
+
+TEXT_LIMIT_BYTES = 2048
+"""Length limit we apply to one text message, in UTF-8 bytes (about 680 Chinese characters). The figure of
+2048 bytes is the one commonly cited for WeChat text content; UNVERIFIED against the current official page."""
+
+DEDUP_TTL_S = 24 * 3600
+"""How long a MsgId (or sender + CreateTime) is remembered: far longer than WeChat's retries (~15 s)."""
+
+SUCCESS = "success"
+"""The body that tells WeChat "received, no passive reply" (an empty body works too)."""
+
+
+class SignatureCheck(Enum):
+    """Outcome of checking a request's query-string signature."""
+
+    VALID = "valid"
+    FORGED = "forged"  # missing or wrong signature
+    STALE = "stale"  # right signature, timestamp outside MAX_REQUEST_AGE_S: a replay
+
+
+def expected_signature(*parts: str) -> str:
+    """WeChat's signature: SHA-1 of the sorted parts (token, timestamp, nonce[, encrypted body]) concatenated."""
+    return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()
+
+
+def verify_signature(
+    token: str,
+    signature: Optional[str],
+    timestamp: Optional[str],
+    nonce: Optional[str],
+    now: float,
+    max_age_s: float = MAX_REQUEST_AGE_S,
+) -> SignatureCheck:
+    """Checks the ``signature``/``timestamp``/``nonce`` query parameters WeChat adds to every request."""
+    if not (signature and timestamp and nonce):
+        return SignatureCheck.FORGED
+    if not hmac.compare_digest(expected_signature(token, timestamp, nonce), signature.lower()):
+        return SignatureCheck.FORGED
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        return SignatureCheck.FORGED
+    if abs(now - sent_at) > max_age_s:
+        return SignatureCheck.STALE
+    return SignatureCheck.VALID
+
+
+class InboundError(ValueError):
+    """The body is not a WeChat message we can read (malformed XML, missing fields): answered 400."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One message or event pushed by WeChat, reduced to what the assistant needs."""
+
+    kind: str  # "text" (text, menu click, recognised voice), "event" (subscribe...), or "unsupported"
+    openid: str  # FromUserName: the user, unique per Official Account
+    account: str  # ToUserName: our account's original id (the passive reply's sender)
+    created_at: int  # CreateTime, seconds since the epoch
+    dedup_key: str  # MsgId for messages, openid + CreateTime for events (WeChat's retry identity)
+    message_type: str  # MsgType as sent: text, image, voice, video, location, link, event...
+    text: Optional[str] = None  # what to send to Rasa (kind "text")
+    event: Optional[str] = None  # lower-cased Event (kind "event"): subscribe, unsubscribe, view...
+
+
+_REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
+
+
+def _load_xml(body: str | bytes) -> dict[str, Any]:
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
+        raise InboundError("DTDs and entities are not accepted")
+    try:
+        document = xmltodict.parse(text)
+    except Exception as error:  # expat raises ExpatError; anything else is malformed too
+        raise InboundError(f"malformed XML: {error}") from error
+    root = document.get("xml") if isinstance(document, dict) else None
+    if not isinstance(root, dict):
+        raise InboundError("root element <xml> missing")
+    return root
+
+
+def encrypted_part(body: str | bytes) -> Optional[str]:
+    """The ``<Encrypt>`` element of a safe-mode body, or None."""
+    value = _load_xml(body).get("Encrypt")
+    return value if isinstance(value, str) and value else None
+
+
+def parse_inbound(body: str | bytes) -> Inbound:
+    """The message in a plaintext (or decrypted) WeChat XML body."""
+    root = _load_xml(body)
+    missing = [name for name in _REQUIRED if not isinstance(root.get(name), str) or not root[name].strip()]
+    if missing:
+        raise InboundError(f"fields missing: {missing}")
+    try:
+        created_at = int(root["CreateTime"])
+    except ValueError as error:
+        raise InboundError("CreateTime is not a number") from error
+    openid, account, message_type = root["FromUserName"], root["ToUserName"], root["MsgType"].lower()
+    msg_id = root.get("MsgId")
+    dedup_key = f"msg:{msg_id}" if isinstance(msg_id, str) and msg_id else f"event:{openid}:{created_at}"
+    common = dict(openid=openid, account=account, created_at=created_at, dedup_key=dedup_key, message_type=message_type)
+
+    if message_type == "text":
+        content = root.get("Content")
+        if not isinstance(content, str) or not content.strip():
+            raise InboundError("text message without Content")
+        return Inbound(kind="text", text=content, **common)
+    if message_type == "voice" and isinstance(root.get("Recognition"), str) and root["Recognition"].strip():
+        # WeChat's speech recognition (when enabled for the account) gives the words: answer them.
+        return Inbound(kind="text", text=root["Recognition"].strip(), **common)
+    if message_type == "event":
+        event = str(root.get("Event") or "").lower()
+        key = root.get("EventKey")
+        if event == "click" and isinstance(key, str) and key.strip():
+            # Menu buttons carry their question (or a "/intent" payload) as EventKey.
+            return Inbound(kind="text", text=key.strip(), event=event, **common)
+        if not event:
+            raise InboundError("event without Event")
+        return Inbound(kind="event", event=event, **common)
+    return Inbound(kind="unsupported", **common)
+
+
+def render_reply(inbound: Inbound, text: str, now: int) -> str:
+    """The passive-reply XML answering ``inbound`` with ``text`` (wechatpy renders and escapes it)."""
+    return TextReply(source=inbound.account, target=inbound.openid, content=text, time=now).render()
+
+
+def make_crypto(token: str, aes_key: str, app_id: str) -> WeChatCrypto:
+    """wechatpy's safe-mode crypto (EncodingAESKey is 43 characters)."""
+    return WeChatCrypto(token, aes_key, app_id)
+
+
+def split_for_limits(text: str) -> list[str]:
+    """A long answer as several text messages within TEXT_LIMIT_BYTES, cut between sentences."""
+    return _split(text, TEXT_LIMIT_BYTES, utf8_length)
+
+
+def custom_text_message(openid: str, text: str) -> dict[str, Any]:
+    """Body of ``POST /cgi-bin/message/custom/send`` for a text message."""
+    return {"touser": openid, "msgtype": "text", "text": {"content": text}}

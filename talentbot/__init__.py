@@ -1,0 +1,1 @@
+"""talentbot: the Talent Service Window assistant (pure logic, Rasa components, command line)."""

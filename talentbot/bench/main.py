@@ -1,0 +1,182 @@
+"""Runs the whole benchmark and writes a JSON report plus a printed table (bounded, loopback only)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+
+from talentbot import paths
+from talentbot.bench import load
+from talentbot.bench.procs import tree_rss_mb
+from talentbot.devserver import ServerSet, assistant, free_port, production_env, wait_until_ready
+from talentbot.training import ensure_model
+
+# Messages whose answers go through our custom action (action_answer), in the three languages.
+OUR_MESSAGES = [
+    "what is the top talent pass scheme?", "高才通係咩嚟㗎？", "高才通是什么计划？",
+    "how long does QMAS take to process", "優才要等幾耐先批？", "专才签证审批要多久",
+    "can my wife come with me under TTPS", "我老婆可唔可以一齊嚟？", "我可以带孩子去香港吗",
+]
+# The starter assistant's own kind of messages (rasa init's moodbot).
+STARTER_MESSAGES = ["hello", "I am sad", "yes", "great", "bye", "hi there", "not good", "amazing"]
+
+TARGETS = {
+    "intent_macro_f1_min": 0.95, "p95_sequential_ms_max": 60, "p95_open_loop_ms_max": 300,
+    "training_s_max": 600, "rasa_rss_mb_max": 1536, "throughput_ratio_min": 1.0,
+}
+
+
+def timed_training(out: Path) -> Dict[str, float]:
+    """Full training from scratch (`rasa train --force`), timed, into a scratch folder."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "rasa", "train", "--force", "--config", str(paths.CONFIG), "--domain",
+         str(paths.DOMAIN), "--data", str(paths.NLU_DATA), str(paths.DIALOGUE_DATA), "--out", str(out),
+         "--fixed-model-name", "bench"],
+        cwd=paths.ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    seconds = time.perf_counter() - start
+    return {"training_s": round(seconds, 1), "model_mb": round((out / "bench.tar.gz").stat().st_size / 2**20, 1)}
+
+
+def run_loads(base_url: str, messages: List[str], quick: bool) -> Dict[str, Dict]:
+    scale = 4 if quick else 1
+    results = {
+        "sequential": asyncio.run(load.closed_loop(base_url, messages, 1, 200 // scale)),
+        "concurrent16": asyncio.run(load.closed_loop(base_url, messages, 16, 40 // scale)),
+        "open15": asyncio.run(load.open_loop(base_url, messages, 15.0, 20.0 / scale)),
+    }
+    return {name: result.as_dict() for name, result in results.items()}
+
+
+def measure_ours(model: Path, quick: bool, production: bool, work: Path) -> Dict:
+    """Our assistant with its action server; production: PostgreSQL + Redis lock store + 2 Sanic workers."""
+    if production:
+        env = production_env({**os.environ, "DB_NAME": "talentbot_bench"})
+        endpoints = paths.ENDPOINTS_PRODUCTION
+    else:
+        env = dict(os.environ)
+        endpoints = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "bench_trackers.db")}}
+    name = "production" if production else "embedded"
+    with assistant(model, work / name, endpoints, {"rest": None}, env=env) as running:
+        asyncio.run(load.closed_loop(running.url, OUR_MESSAGES, 2, 5))  # warm-up
+        report = {"rss_mb_idle": {"rasa": tree_rss_mb(running.rasa.pid), "actions": tree_rss_mb(running.actions.pid)}}
+        report["loads"] = run_loads(running.url, OUR_MESSAGES, quick)
+        report["rss_mb_after"] = {"rasa": tree_rss_mb(running.rasa.pid), "actions": tree_rss_mb(running.actions.pid)}
+        return report
+
+
+def measure_starter(quick: bool, work: Path) -> Dict:
+    """Rasa's starter assistant (`rasa init`, default config, no action server): trained and run here."""
+    project = work / "starter"
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(project)],
+                   cwd=work, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    training_s = time.perf_counter() - start
+    model = sorted((project / "models").glob("*.tar.gz"))[-1]
+    port = free_port()
+    servers = ServerSet()
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    try:
+        rasa = servers.start([sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(port),
+                              "--enable-api", "--auth-token", "bench"], env, work / "starter.log")
+        wait_until_ready(f"http://127.0.0.1:{port}/status?token=bench", rasa)
+        base = f"http://127.0.0.1:{port}"
+        asyncio.run(load.closed_loop(base, STARTER_MESSAGES, 2, 5))
+        report = {"init_and_training_s": round(training_s, 1),
+                  "model_mb": round(model.stat().st_size / 2**20, 1),
+                  "rss_mb_idle": {"rasa": tree_rss_mb(rasa.pid)}}
+        report["loads"] = run_loads(base, STARTER_MESSAGES, quick)
+        return report
+    finally:
+        servers.stop()
+
+
+def eligibility_bench() -> Optional[Dict]:
+    try:
+        from talentbot.eligibility.bench import run_benchmark
+    except ImportError:
+        return None
+    return run_benchmark()
+
+
+def print_table(report: Dict) -> None:
+    rows = []
+    for name in ("embedded", "production", "starter"):
+        section = report.get(name)
+        if not section:
+            continue
+        for load_name, r in section["loads"].items():
+            rows.append((name, r["mode"], r["requests"], r["errors"], r["throughput"], r["p50_ms"], r["p95_ms"], r["p99_ms"]))
+    print(f"\n{'set-up':<11} {'load':<30} {'req':>5} {'err':>4} {'msg/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
+    for row in rows:
+        print(f"{row[0]:<11} {row[1]:<30} {row[2]:>5} {row[3]:>4} {row[4]:>7} {row[5]:>8} {row[6]:>8} {row[7]:>8}")
+    print()
+    for key, value in report["summary"].items():
+        print(f"{key:<44} {value}")
+
+
+def summarise(report: Dict) -> Dict:
+    summary = {}
+    training = report.get("training", {})
+    summary["training time (s)"] = training.get("training_s")
+    summary["model size (MiB)"] = training.get("model_mb")
+    for name in ("embedded", "production"):
+        if name in report:
+            rss = report[name]["rss_mb_after"]
+            summary[f"{name}: Rasa RSS per process, max (MiB)"] = max(rss["rasa"].values())
+            summary[f"{name}: action server RSS (MiB)"] = sum(rss["actions"].values())
+    if "starter" in report:
+        summary["starter: Rasa RSS (MiB)"] = max(report["starter"]["rss_mb_idle"]["rasa"].values())
+        starter_tp = report["starter"]["loads"]["concurrent16"]["throughput"]
+        for name in ("embedded", "production"):
+            if name in report and starter_tp:
+                ours = report[name]["loads"]["concurrent16"]["throughput"]
+                summary[f"{name}: throughput ratio vs starter (16 senders)"] = round(ours / starter_tp, 2)
+    for language, scores in (report.get("nlu_dev") or {}).items():
+        summary[f"intent macro-F1 {language}"] = scores["macro_f1"]
+    if report.get("eligibility"):
+        summary["eligibility rules / profile (µs, mean)"] = report["eligibility"].get("evaluate_mean_us")
+    return summary
+
+
+def main(args: argparse.Namespace) -> int:
+    report: Dict = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": {
+        "cpus": os.cpu_count(), "python": platform.python_version(), "platform": platform.platform()},
+        "targets": TARGETS, "quick": bool(args.quick)}
+    model = ensure_model()
+    work = Path(tempfile.mkdtemp(prefix="talentbot-bench-"))
+    try:
+        print("1/6 training from scratch (timed)...", flush=True)
+        report["training"] = timed_training(work / "train")
+        print("2/6 intent macro-F1 on the development set...", flush=True)
+        from talentbot.bench.nlu_eval import evaluate
+
+        report["nlu_dev"] = evaluate(model)
+        print("3/6 our assistant, embedded set-up (SQLite, 1 worker)...", flush=True)
+        report["embedded"] = measure_ours(model, args.quick, production=False, work=work)
+        print("4/6 our assistant, production set-up (PostgreSQL + Redis, 2 workers)...", flush=True)
+        report["production"] = measure_ours(model, args.quick, production=True, work=work)
+        print("5/6 Rasa's starter assistant (rasa init) as the yardstick...", flush=True)
+        report["starter"] = measure_starter(args.quick, work)
+        print("6/6 eligibility rules...", flush=True)
+        report["eligibility"] = eligibility_bench()
+    finally:
+        report["summary"] = summarise(report)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+        shutil.rmtree(work, ignore_errors=True)
+    print_table(report)
+    print(f"\nreport: {args.out}")
+    return 0

@@ -1,0 +1,89 @@
+"""The `talentbot` command: train, run, validate, benchmark, and the eligibility check."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+from talentbot import paths
+
+
+def _train(args: argparse.Namespace) -> int:
+    from talentbot.training import ensure_model
+
+    ensure_model(force=args.force)
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from talentbot.devserver import run
+
+    return run(args.port, args.actions_port, production=args.production)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    """`rasa data validate`, failing on any warning that is not listed as explained."""
+    from talentbot.validation import validate
+
+    return validate()
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from talentbot.bench.main import main as bench_main
+
+    return bench_main(args)
+
+
+def _eligibility(args: argparse.Namespace) -> int:
+    from talentbot.eligibility.cli import run
+
+    return run(sys.stdin, sys.stdout, sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="talentbot", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train the Rasa model if its inputs changed")
+    train.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
+    train.set_defaults(handler=_train)
+
+    run = commands.add_parser("run", help="start the action server and the Rasa server (Ctrl-C stops both)")
+    run.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    run.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    run.add_argument(
+        "--production", action="store_true",
+        help="PostgreSQL tracker store, Redis lock store, several Sanic workers (bot/endpoints.production.yml)",
+    )
+    run.set_defaults(handler=_run)
+
+    validate = commands.add_parser("validate", help="rasa data validate, with no unexplained warning")
+    validate.set_defaults(handler=_validate)
+
+    bench = commands.add_parser("bench", help="benchmark: training, memory, latency, throughput, accuracy")
+    bench.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
+    bench.add_argument("--out", type=Path, default=paths.ROOT / "bench" / "reports" / "latest.json")
+    bench.set_defaults(handler=_bench)
+
+    eligibility = commands.add_parser(
+        "eligibility", help="read a profile as JSON on stdin, print which schemes fit as JSON"
+    )
+    eligibility.set_defaults(handler=_eligibility)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.handler(args)
+    except subprocess.CalledProcessError as error:
+        print(f"talentbot {args.command}: {error}", file=sys.stderr)
+        return error.returncode or 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per scheme; each exposes `assess(profile, ctx) -> SchemeResult`."""

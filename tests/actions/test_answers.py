@@ -1,0 +1,129 @@
+"""action_answer, the rasa-sdk way: a tracker from a dict, run, then the messages and events it returns."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.answers import ActionAnswer
+
+DOMAIN: dict[str, Any] = {}  # the action does not read the domain
+
+
+def tracker(intent: str, text: str, entities: list[dict] | None = None, **slots: Any) -> Tracker:
+    """A tracker as the action server receives it after the user's message and slot extraction."""
+    return Tracker.from_dict(
+        {
+            "sender_id": "test-user",
+            "slots": {"language": "en", "scheme": None, "answer_scheme": None, "location": None, **slots},
+            "latest_message": {
+                "text": text,
+                "intent": {"name": intent, "confidence": 0.99},
+                "entities": [{"entity": k, "value": v} for k, v in (entities or [])],
+            },
+            "events": [],
+            "paused": False,
+            "latest_input_channel": "rest",
+            "active_loop": {},
+            "latest_action_name": "action_listen",
+        }
+    )
+
+
+async def run(t: Tracker) -> tuple[list[dict], list[dict]]:
+    dispatcher = CollectingDispatcher()
+    events = await ActionAnswer().run(dispatcher, t, DOMAIN)
+    return dispatcher.messages, events
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "must_say"),
+    [
+        ("en", "What is TTPS?", "HK$2.5 million"),
+        ("zh-Hant", "高才通係咩嚟？", "港幣250萬元"),
+        ("zh-Hans", "高才通是什么？", "250万港元"),
+    ],
+)
+async def test_scheme_answer_in_the_users_language(language: str, text: str, must_say: str) -> None:
+    messages, events = await run(tracker("ask_scheme_info", text, [("scheme", "TTPS")], language=language, scheme="TTPS"))
+    [message] = messages
+    assert must_say in message["text"]
+    assert "https://www.immd.gov.hk/eng/services/visas/TTPS.html" in message["text"]
+    assert message["buttons"][0]["payload"] == '/ask_scheme_info{"scheme":"TTPS","detail":"more"}'
+    assert events == [SlotSet("answer_scheme", "TTPS")]
+
+
+async def test_cantonese_follow_up_about_family_uses_the_remembered_scheme() -> None:
+    messages, events = await run(
+        tracker("ask_dependants", "咁佢屋企人呢？", language="zh-Hant", scheme="TTPS", answer_scheme="TTPS")
+    )
+    [message] = messages
+    assert message["text"].startswith("【高端人才通行證計劃（高才通）】")
+    assert "18歲以下" in message["text"]
+    assert events == [SlotSet("answer_scheme", "TTPS")]
+
+
+async def test_english_follow_up_about_time_uses_the_remembered_scheme() -> None:
+    messages, _ = await run(tracker("ask_processing_time", "and how long does it take?", scheme="TechTAS"))
+    assert "two weeks" in messages[0]["text"]
+
+
+async def test_new_scheme_named_replaces_the_remembered_one() -> None:
+    # the slot mapping has already put the new entity into `scheme`; the entity is what counts
+    messages, events = await run(
+        tracker("ask_processing_time", "and for IANG?", [("scheme", "IANG")], scheme="IANG", answer_scheme="TTPS")
+    )
+    assert "Recent graduates" in messages[0]["text"]
+    assert events == [SlotSet("answer_scheme", "IANG")]
+
+
+async def test_general_question_gets_the_overview_with_a_button_per_scheme() -> None:
+    messages, events = await run(
+        tracker("ask_scheme_info", "what schemes are there?", scheme="TTPS", answer_scheme="TTPS")
+    )
+    [message] = messages
+    assert len(message["buttons"]) == 6
+    assert events == [SlotSet("answer_scheme", None)]
+
+
+async def test_tell_me_more_button_gives_the_longer_part() -> None:
+    messages, _ = await run(
+        tracker("ask_scheme_info", '/ask_scheme_info{"scheme":"TTPS","detail":"more"}',
+                [("scheme", "TTPS"), ("detail", "more")], language="zh-Hans", scheme="TTPS")
+    )
+    assert "10,000" in messages[0]["text"] and "入境事务处确认" in messages[0]["text"]
+    assert messages[0]["buttons"] == []
+
+
+async def test_language_switch_mid_conversation_answers_in_the_new_language() -> None:
+    first, _ = await run(tracker("ask_scheme_info", "Tell me about QMAS", [("scheme", "QMAS")], scheme="QMAS"))
+    second, _ = await run(
+        tracker("ask_visa_extension", "優才可以留幾耐？", language="zh-Hant", scheme="QMAS", answer_scheme="QMAS")
+    )
+    assert first[0]["text"].startswith("Quality Migrant Admission Scheme")
+    assert "8年" in second[0]["text"] and "Source:" not in second[0]["text"]
+
+
+@pytest.mark.parametrize(
+    ("entities", "slots", "must_say"),
+    [([("location", "Shenzhen")], {}, "Guangdong"),
+     ([], {"location": "Germany"}, "Berlin"),
+     ([], {}, "17 Hong Kong government offices")],
+)
+async def test_contact_office_nearest_or_list(entities, slots, must_say: str) -> None:
+    messages, _ = await run(tracker("ask_contact_office", "who can I talk to near me?", entities, **slots))
+    assert must_say in messages[0]["text"]
+
+
+async def test_living_without_topic_offers_a_menu() -> None:
+    messages, _ = await run(tracker("ask_living_info", "點樣喺香港生活？", language="zh-Hant"))
+    assert [b["title"] for b in messages[0]["buttons"]][:2] == ["住屋", "子女讀書"]
+
+
+async def test_intent_it_does_not_answer_changes_nothing() -> None:
+    messages, events = await run(tracker("greet", "hi"))
+    assert messages == [] and events == []

@@ -1,0 +1,133 @@
+"""WeChat protocol, pure: signatures, inbound XML, passive replies, limits."""
+from __future__ import annotations
+
+import hashlib
+from typing import Optional
+
+import pytest
+import xmltodict
+from wechatpy.utils import check_signature
+
+from connectors.wechat.protocol import (
+    TEXT_LIMIT_BYTES,
+    InboundError,
+    SignatureCheck,
+    custom_text_message,
+    parse_inbound,
+    render_reply,
+    split_for_limits,
+    verify_signature,
+)
+
+TOKEN = "talentbot"
+NOW = 1_764_064_800
+
+
+def sign(token: str, timestamp: str, nonce: str) -> str:
+    return hashlib.sha1("".join(sorted([token, timestamp, nonce])).encode()).hexdigest()
+
+
+def test_signature_agrees_with_wechatpy() -> None:
+    signature = sign(TOKEN, str(NOW), "n0nce")
+    check_signature(TOKEN, signature, str(NOW), "n0nce")  # raises if wechatpy disagrees
+    assert verify_signature(TOKEN, signature, str(NOW), "n0nce", now=NOW) is SignatureCheck.VALID
+
+
+@pytest.mark.parametrize(
+    "signature, timestamp, nonce, now, expected",
+    [
+        (sign(TOKEN, str(NOW), "n"), str(NOW), "n", NOW + 299, SignatureCheck.VALID),
+        (sign(TOKEN, str(NOW), "n").upper(), str(NOW), "n", NOW, SignatureCheck.VALID),
+        (sign(TOKEN, str(NOW), "n"), str(NOW), "n", NOW + 301, SignatureCheck.STALE),
+        (sign(TOKEN, str(NOW), "n"), str(NOW), "n", NOW - 301, SignatureCheck.STALE),
+        (sign("other-token", str(NOW), "n"), str(NOW), "n", NOW, SignatureCheck.FORGED),
+        (sign(TOKEN, str(NOW), "n"), str(NOW + 1), "n", NOW, SignatureCheck.FORGED),  # timestamp changed
+        (sign(TOKEN, "abc", "n"), "abc", "n", NOW, SignatureCheck.FORGED),
+        (None, str(NOW), "n", NOW, SignatureCheck.FORGED),
+        (sign(TOKEN, str(NOW), ""), str(NOW), "", NOW, SignatureCheck.FORGED),
+        ("", None, None, NOW, SignatureCheck.FORGED),
+    ],
+)
+def test_verify_signature(
+    signature: Optional[str], timestamp: Optional[str], nonce: Optional[str], now: int, expected: SignatureCheck
+) -> None:
+    assert verify_signature(TOKEN, signature, timestamp, nonce, now=now) is expected
+
+
+def xml(msg_type: str, extra: str = "", msg_id: Optional[str] = "6054768590064713728") -> str:
+    msg_id_xml = f"<MsgId>{msg_id}</MsgId>" if msg_id else ""
+    return (
+        "<xml><ToUserName><![CDATA[gh_talentwindow]]></ToUserName>"
+        "<FromUserName><![CDATA[oUser123]]></FromUserName>"
+        f"<CreateTime>{NOW}</CreateTime><MsgType><![CDATA[{msg_type}]]></MsgType>{extra}{msg_id_xml}</xml>"
+    )
+
+
+@pytest.mark.parametrize(
+    "body, kind, text, event, dedup_key",
+    [
+        (xml("text", "<Content><![CDATA[高才通要咩條件？]]></Content>"), "text", "高才通要咩條件？", None, "msg:6054768590064713728"),
+        (xml("voice", "<MediaId>m</MediaId><Format>amr</Format><Recognition><![CDATA[优才怎么申请]]></Recognition>"),
+         "text", "优才怎么申请", None, "msg:6054768590064713728"),
+        (xml("voice", "<MediaId>m</MediaId><Format>amr</Format><Recognition></Recognition>"),
+         "unsupported", None, None, "msg:6054768590064713728"),
+        (xml("image", "<PicUrl>http://x/y.jpg</PicUrl><MediaId>m</MediaId>"), "unsupported", None, None, "msg:6054768590064713728"),
+        (xml("location", "<Location_X>22.3</Location_X><Location_Y>114.1</Location_Y>"), "unsupported", None, None, "msg:6054768590064713728"),
+        (xml("shortvideo", ""), "unsupported", None, None, "msg:6054768590064713728"),
+        (xml("event", "<Event><![CDATA[subscribe]]></Event>", msg_id=None), "event", None, "subscribe", f"event:oUser123:{NOW}"),
+        (xml("event", "<Event><![CDATA[unsubscribe]]></Event>", msg_id=None), "event", None, "unsubscribe", f"event:oUser123:{NOW}"),
+        (xml("event", "<Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[/ask_scheme_info{\"scheme\":\"TTPS\"}]]></EventKey>", msg_id=None),
+         "text", '/ask_scheme_info{"scheme":"TTPS"}', "click", f"event:oUser123:{NOW}"),
+        (xml("event", "<Event><![CDATA[VIEW]]></Event><EventKey><![CDATA[https://www.hkengage.gov.hk]]></EventKey>", msg_id=None),
+         "event", None, "view", f"event:oUser123:{NOW}"),
+    ],
+)
+def test_parse_inbound(body: str, kind: str, text: Optional[str], event: Optional[str], dedup_key: str) -> None:
+    inbound = parse_inbound(body)
+    assert (inbound.kind, inbound.text, inbound.event, inbound.dedup_key) == (kind, text, event, dedup_key)
+    assert (inbound.openid, inbound.account, inbound.created_at) == ("oUser123", "gh_talentwindow", NOW)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "not xml",
+        "<xml><ToUserName>a</ToUserName>",  # truncated
+        "<root><a>1</a></root>",  # not <xml>
+        "<xml>text</xml>",
+        xml("text", "").replace("<FromUserName><![CDATA[oUser123]]></FromUserName>", ""),
+        xml("text", ""),  # text without Content
+        xml("text", "<Content>hi</Content>").replace(str(NOW), "yesterday"),
+        xml("event", "", msg_id=None),  # event without Event
+        '<!DOCTYPE xml [<!ENTITY a "aaaa">]><xml><ToUserName>&a;</ToUserName></xml>',
+        b"\xff\xfe not utf-8",
+    ],
+)
+def test_malformed_bodies_raise_inbound_error(body: str | bytes) -> None:
+    with pytest.raises((InboundError, UnicodeDecodeError)):
+        parse_inbound(body)
+
+
+def test_render_reply_swaps_sender_and_receiver() -> None:
+    inbound = parse_inbound(xml("text", "<Content>hi</Content>"))
+    reply = xmltodict.parse(render_reply(inbound, "你好 <b>&", now=NOW + 1))["xml"]
+    assert reply == {
+        "ToUserName": "oUser123",
+        "FromUserName": "gh_talentwindow",
+        "CreateTime": str(NOW + 1),
+        "MsgType": "text",
+        "Content": "你好 <b>&",
+    }
+
+
+def test_long_answers_are_split_within_the_byte_limit() -> None:
+    sentence = "申請人須在申請前一年內全年收入達港幣二百五十萬元或以上。"
+    parts = split_for_limits(sentence * 60)
+    assert len(parts) > 1
+    assert all(len(p.encode("utf-8")) <= TEXT_LIMIT_BYTES for p in parts)
+    assert all(p.endswith("。") for p in parts)  # cut between sentences
+
+
+def test_custom_text_message_body() -> None:
+    assert custom_text_message("oUser123", "hi") == {"touser": "oUser123", "msgtype": "text", "text": {"content": "hi"}}

@@ -1,0 +1,96 @@
+"""Fixtures that start the real assistant: the trained model in a Rasa server, and the action server."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from dataclasses import dataclass
+from typing import Dict, Iterator, List
+
+import httpx
+import pytest
+import sqlalchemy
+
+from talentbot.devserver import RunningAssistant, assistant
+from talentbot.training import model_path
+
+CREDENTIALS = {"rest": None, "connectors.webchat.WebChatInput": None}
+POSTGRES = "postgresql://postgres@127.0.0.1:5432"
+
+
+@dataclass
+class Client:
+    """The REST channel and HTTP API of a running assistant."""
+
+    running: RunningAssistant
+
+    @property
+    def url(self) -> str:
+        return self.running.url
+
+    def send(self, sender: str, message) -> List[Dict]:
+        reply = httpx.post(f"{self.url}/webhooks/rest/webhook", json={"sender": sender, "message": message}, timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    def tracker(self, sender: str) -> Dict:
+        reply = httpx.get(
+            f"{self.url}/conversations/{sender}/tracker", params={"token": self.running.token}, timeout=30
+        )
+        reply.raise_for_status()
+        return reply.json()
+
+
+def trained_model():
+    model = model_path()
+    if not model.exists():
+        pytest.fail(f"no trained model {model.name}: run `make train` (make test does it before these tests)")
+    return model
+
+
+def start(workdir, endpoints, env=None) -> Iterator[Client]:
+    try:
+        with assistant(trained_model(), workdir, endpoints, CREDENTIALS, env=env) as running:
+            yield Client(running)
+    except Exception:
+        for log in ("rasa.log", "actions.log"):
+            if (workdir / log).exists():
+                print(f"--- {log}\n" + (workdir / log).read_text(errors="replace")[-6000:])
+        raise
+
+
+@pytest.fixture(scope="session")
+def bot(tmp_path_factory) -> Iterator[Client]:
+    """The embedded default set-up: SQLite tracker store, in-process lock store, one Sanic worker."""
+    workdir = tmp_path_factory.mktemp("embedded")
+    yield from start(workdir, {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(workdir / "t.db")}})
+
+
+def reachable(port: int) -> bool:
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="session")
+def production_bot(tmp_path_factory) -> Iterator[Client]:
+    """The scale-out set-up: PostgreSQL tracker store, Redis lock store, two Sanic workers."""
+    if not (reachable(5432) and reachable(6379)):
+        pytest.skip("the production path needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379")
+    import os
+
+    database = f"talentbot_test_{uuid.uuid4().hex[:8]}"
+    endpoints = {
+        "tracker_store": {"type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "port": 5432,
+                          "db": database, "username": "postgres", "password": "", "login_db": "postgres"},
+        "lock_store": {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 0, "key_prefix": database},
+    }
+    try:
+        for client in start(tmp_path_factory.mktemp("production"), endpoints, {**os.environ, "SANIC_WORKERS": "2"}):
+            client.database = database
+            yield client
+    finally:
+        engine = sqlalchemy.create_engine(f"{POSTGRES}/postgres", isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        engine.dispose()

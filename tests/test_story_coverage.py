@@ -1,0 +1,33 @@
+"""The conversation test stories cover every intent of the spec in every language."""
+
+from __future__ import annotations
+
+import re
+from typing import Set, Tuple
+
+import yaml
+
+from talentbot import paths
+from talentbot.language import detect
+from talentbot.spec import INTENTS, LANGUAGES
+
+_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
+
+
+def covered() -> Set[Tuple[str, str]]:
+    pairs = set()
+    for file in sorted(paths.TEST_STORIES.glob("*.yml")):
+        data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
+        for story in data.get("stories") or []:
+            for step in story.get("steps") or []:
+                if "user" in step and "intent" in step:
+                    text = _ANNOTATION.sub(r"\1", step["user"]).strip()
+                    language = detect(text, current=None).language
+                    pairs.add((step["intent"], language))
+    return pairs
+
+
+def test_every_intent_is_tested_in_every_language() -> None:
+    missing = sorted((intent, language) for intent in INTENTS for language in LANGUAGES)
+    missing = [pair for pair in missing if pair not in covered()]
+    assert missing == []
