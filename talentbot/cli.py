@@ -44,6 +44,16 @@ def _eligibility(args: argparse.Namespace) -> int:
     return run(sys.stdin, sys.stdout, sys.stderr)
 
 
+def _telegram_set_webhook(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from connectors.telegram import set_webhook
+
+    asyncio.run(set_webhook(args.url))
+    print(f"Telegram webhook set to {args.url.rstrip('/')}/webhooks/telegram/webhook")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talentbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +83,14 @@ def build_parser() -> argparse.ArgumentParser:
         "eligibility", help="read a profile as JSON on stdin, print which schemes fit as JSON"
     )
     eligibility.set_defaults(handler=_eligibility)
+
+    telegram = commands.add_parser("telegram", help="Telegram bot set-up")
+    telegram_commands = telegram.add_subparsers(dest="telegram_command", required=True)
+    set_webhook = telegram_commands.add_parser(
+        "set-webhook", help="register https://<url>/webhooks/telegram/webhook with Telegram (TELEGRAM_* variables)"
+    )
+    set_webhook.add_argument("url", help="the assistant's public HTTPS base address")
+    set_webhook.set_defaults(handler=_telegram_set_webhook)
     return parser
 
 

@@ -41,6 +41,7 @@ PRODUCTION_DEFAULTS = {
     "REDIS_PORT": "6379",
     "REDIS_DB": "0",
     "SANIC_WORKERS": "2",
+    "CONNECTORS_STATE_URL": "redis://127.0.0.1:6379/1",  # channel dedup keys, tokens, windows (connectors/state.py)
 }
 """Local PostgreSQL (trust auth) and Redis, as on the project's machines; any can be overridden in the environment."""
 

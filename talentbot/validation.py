@@ -30,6 +30,17 @@ def unexplained(output: str, explained: Dict[str, str]) -> List[str]:
     return [line for line in lines if not any(re.search(p, line) for p in explained)]
 
 
+def validate_content() -> List[str]:
+    """Problems in the answer content (bot/content): a missing language, source or date, an over-long answer."""
+    from talentbot.content.loader import ContentError, load_content
+
+    try:
+        load_content()
+    except ContentError as error:
+        return error.problems
+    return []
+
+
 def validate() -> int:
     command = [
         sys.executable, "-m", "rasa", "data", "validate",
@@ -47,4 +58,10 @@ def validate() -> int:
         print(f"rasa data validate: exit {result.returncode}, {len(problems)} unexplained warning(s)", file=sys.stderr)
         return 1
     print(f"rasa data validate: OK ({len(explained_warnings())} explained warning pattern(s) in {EXPLAINED.name})")
+    content_problems = validate_content()
+    for problem in content_problems:
+        print(f"content: {problem}", file=sys.stderr)
+    if content_problems:
+        return 1
+    print("content: OK")
     return 0

@@ -14,8 +14,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
-from talentbot.eligibility.parse import ParseError, PartialDate, parse_chinese_number, parse_date, parse_degree, \
-    parse_money, parse_years
+from talentbot.eligibility.parse import (
+    ParseError, PartialDate, parse_chinese_number, parse_date, parse_degree, parse_money, parse_years,
+)
+from talentbot.eligibility.profile import degree_rank
 from talentbot.eligibility.ruledata import load_rulebook
 from talentbot.eligibility.schemes.techtas import technology_area_key
 from talentbot.eligibility.universities import MatchStatus, default_matcher, normalise
@@ -45,7 +47,14 @@ class Extraction:
     notices: list[Notice] = field(default_factory=list)
 
     def set(self, profile_field: str, value: Any) -> None:
-        self.values.setdefault(FIELD_SLOTS[profile_field], value)
+        """The first value found wins, except that a higher degree beats a lower one ("a bachelor from
+        Fudan and a master from LSE" is a master's)."""
+        slot = FIELD_SLOTS[profile_field]
+        if profile_field in ("degree", "hk_degree.level") and slot in self.values:
+            if degree_rank(value) <= degree_rank(self.values[slot]):
+                return
+            del self.values[slot]
+        self.values.setdefault(slot, value)
 
 
 _CLAUSE_SPLIT = re.compile(r"(?<!\d)[.,](?!\d)|[;；。，、!！?？\n]|\s+(?:and|but|plus|also|then)\s+|同埋|而且|並且|并且|另外")
@@ -61,7 +70,7 @@ _EXPERIENCE_CUE = re.compile(r"experience|\bexp\b|worked|working|work|career|經
 _GRADUATION_CUE = re.compile(r"graduat|finished|completed|畢業|毕业|读完|讀完")
 _AGO = re.compile(r"\bago\b|之前|以前|前$")
 _AGE = re.compile(
-    r"(?:\b(?:i'?m|i am|age|aged)\s+(?P<a>\d{1,3})\b(?!\s*(?:years? (?:of|experience)|yrs? (?:of|exp)|k\b|m\b|%))|"
+    r"(?:\b(?:i'?m|i am|age|aged)\s+(?P<a>\d{1,3})\b(?![.,]\d|\s*(?:years? (?:of|experience)|yrs? (?:of|exp)|k\b|m\b|%))|"
     r"\b(?P<b>\d{1,3})\s*(?:years? old|yrs? old|yo)\b|"
     r"(?P<c>\d{1,3}|[一二兩两三四五六七八九十]+)\s*(?:歲|岁))")
 _BORN = re.compile(r"(?:born in|出世|出生)\D*(?P<y>(?:19|20)\d{2})|(?P<y2>(?:19|20)\d{2})\s*年?\s*(?:出世|出生)")
@@ -125,13 +134,20 @@ def extract(
         return result
     lowered = _normalise_text(text)
     if requested in _YES_NO_FIELDS:
-        yes_no = _yes_no(lowered, intent)
-        if yes_no is not None:
-            result.set(requested, yes_no)
+        exact = _yes_no(lowered, None, exact=True)
+        if exact is not None:
+            result.set(requested, exact)
     for clause in _clauses(lowered):
         _read_clause(clause, requested, today, result)
     if requested is not None and not result.values and not result.notices:
-        _read_bare(lowered, requested, today, result)
+        # "no job offer" answers the offer, not the Mainland question asked: the intent and a leading
+        # yes/no count only when the message says nothing else.
+        if requested in _YES_NO_FIELDS:
+            yes_no = _yes_no(lowered, intent)
+            if yes_no is not None:
+                result.set(requested, yes_no)
+        else:
+            _read_bare(lowered, requested, today, result)
     return result
 
 
@@ -158,12 +174,14 @@ def _clauses(text: str) -> list[str]:
     return [c.strip() for c in _CLAUSE_SPLIT.split(text) if c and c.strip()]
 
 
-def _yes_no(text: str, intent: str | None) -> str | None:
+def _yes_no(text: str, intent: str | None, exact: bool = False) -> str | None:
     cleaned = re.sub(r"[\s,.!?，。！？~]+$", "", text).strip()
     if cleaned in _YES_WORDS or cleaned.rstrip("呀啊喎囉") in _YES_WORDS:
         return YES
     if cleaned in _NO_WORDS or cleaned.rstrip("呀啊喎囉") in _NO_WORDS:
         return NO
+    if exact:
+        return None
     if intent == "affirm":
         return YES
     if intent == "deny":
