@@ -24,7 +24,7 @@ def test_serves_from_more_than_one_process(production_bot) -> None:
 
 def test_concurrent_conversations_are_kept_whole_in_postgresql(production_bot) -> None:
     senders = [f"prod:{uuid.uuid4().hex[:8]}" for _ in range(8)]
-    turns = ["您好", "谢谢", "再见"]
+    turns = ["你们好", "谢谢", "再见"]
 
     async def conversation(client: httpx.AsyncClient, sender: str) -> list:
         replies = []

@@ -110,8 +110,8 @@ def degree_check(scheme: str, profile: Profile, minimum: str = "bachelor", excep
     if profile.degree is None:
         return unknown(Reason("degree_missing", f"{scheme}: highest degree not given.", scheme=scheme), "degree")
     if degree_rank(profile.degree) < degree_rank(minimum):
-        return failed(Reason("degree_below_bachelor", f"{scheme} normally requires a first (bachelor's) degree.{exception}",
-                             scheme=scheme))
+        return failed(Reason("degree_below_bachelor",
+                             f"{scheme} normally requires a first (bachelor's) degree.{exception}", scheme=scheme))
     return passed()
 
 
