@@ -1,23 +1,142 @@
-"""WebChatInput: serves the chat page for trying the assistant in a browser (http://localhost:5005/webhooks/web/).
+"""The web chat: the page (`/webhooks/web/`) and the socket.io channel it talks to (`/socket.io`).
 
-The page talks to Rasa's REST channel on the same origin, so it needs no CORS set-up and no extra process.
+The page speaks Socket.IO v5 / Engine.IO v4 itself over a plain WebSocket (no CDN, no build step) and falls back
+to Rasa's REST channel on the same origin when the websocket cannot connect.
 """
 
 from __future__ import annotations
 
+import inspect
+import json
+import logging
+import re
+import uuid
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
 
 from rasa.core.channels.channel import InputChannel, UserMessage
+from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+logger = logging.getLogger(__name__)
+
 PAGE = Path(__file__).with_name("webchat.html")
+
+SESSION_NAMESPACE = "web"
+"""Sender ids of the page are ``web:<32 hex>`` (connectors/senders.py convention), whichever transport carried
+the message, so a conversation continues when the page falls back from socket.io to REST."""
+
+SESSION_ID = re.compile(r"web:[0-9a-f]{32}")
+"""The only session ids a client may bring back: ours, unguessable (uuid4), never another channel's sender id."""
+
+MAX_MESSAGE_CHARS = 2000
+"""Same cap as the page's input box (`maxlength`); longer socket.io messages are cut, not processed whole."""
+
+
+def new_session_id() -> str:
+    """A fresh conversation id for one browser."""
+    return f"{SESSION_NAMESPACE}:{uuid.uuid4().hex}"
+
+
+def confirmed_session_id(requested: Any) -> str:
+    """The session a `session_request` gets: the browser's stored id when it is one of ours, else a new one.
+
+    Rasa's own handler accepts any string, so a client could write into (and read) any conversation, including
+    a WeChat or Telegram user's; here a client can only resume a web conversation it was given.
+    """
+    if isinstance(requested, Mapping):
+        requested = requested.get("session_id")
+    if isinstance(requested, str) and SESSION_ID.fullmatch(requested):
+        return requested
+    return new_session_id()
+
+
+def user_message_text(data: Any) -> Optional[str]:
+    """The text of a `user_uttered` payload, trimmed and capped; None when there is nothing to answer."""
+    if not isinstance(data, Mapping):
+        return None
+    text = data.get("message")
+    if not isinstance(text, str) or not text.strip():
+        return None
+    return text.strip()[:MAX_MESSAGE_CHARS]
+
+
+def metadata_of(data: Mapping[str, Any], key: str) -> Dict[str, Any]:
+    """The optional metadata object of a `user_uttered` payload (a dict or its JSON); anything else is dropped."""
+    metadata = data.get(key)
+    if isinstance(metadata, str):
+        try:
+            metadata = json.loads(metadata)
+        except ValueError:
+            return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+class SocketIOChannel(SocketIOInput):
+    """Rasa's socket.io channel (same name `socketio`, same events and credentials) with two fixes.
+
+    1. Rasa 3.6 calls ``sio.enter_room(...)`` without ``await``; since python-socketio 5.10 that is a coroutine,
+       so with ``session_persistence: true`` the socket never joins its session's room and every `bot_uttered`
+       is emitted to an empty room: the user sees no answer at all.
+    2. A message is accepted only for the session this socket was confirmed into, and session ids are ours
+       (``web:<hex>``), so a client cannot post into someone else's conversation.
+    """
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = super().blueprint(on_new_message)
+        sio = self.sio
+        assert sio is not None  # set by super().blueprint
+        namespace = self.namespace or "/"
+
+        @sio.on("session_request", namespace=self.namespace)
+        async def session_request(sid: Text, data: Any) -> None:
+            session_id = confirmed_session_id(data)
+            if self.session_persistence:
+                joined = sio.enter_room(sid, session_id, namespace=namespace)
+                if inspect.isawaitable(joined):  # python-socketio >= 5.10
+                    await joined
+            await sio.save_session(sid, {"session_id": session_id}, namespace=namespace)
+            await sio.emit("session_confirm", session_id, room=sid, namespace=namespace)
+
+        @sio.on(self.user_message_evt, namespace=self.namespace)
+        async def handle_message(sid: Text, data: Any) -> None:
+            session = await sio.get_session(sid, namespace=namespace)
+            session_id = session.get("session_id")
+            text = user_message_text(data)
+            if not session_id or text is None:
+                logger.info("socket.io message ignored: no confirmed session or no text (sid %s)", sid)
+                return
+            if isinstance(data, Mapping) and data.get("session_id") not in (None, session_id):
+                logger.warning("socket.io message for another session ignored (sid %s)", sid)
+                return
+            recipient = session_id if self.session_persistence else sid
+            output = _RoomOutput(sio, self.bot_message_evt, recipient, namespace)
+            await on_new_message(
+                UserMessage(
+                    text, output, session_id, input_channel=self.name(),
+                    metadata=metadata_of(data, self.metadata_key or "metadata"),
+                )
+            )
+
+        return hook
+
+
+class _RoomOutput(SocketIOOutput):
+    """Emits to the socket's room (the session, or the socket itself without persistence) in our namespace."""
+
+    def __init__(self, sio: Any, bot_message_evt: Text, room: Text, namespace: Text) -> None:
+        super().__init__(sio, bot_message_evt)
+        self.room = room
+        self.namespace = namespace
+
+    async def _send_message(self, socket_id: Text, response: Any) -> None:
+        await self.sio.emit(self.bot_message_evt, response, room=self.room, namespace=self.namespace)
 
 
 class WebChatInput(InputChannel):
-    """Serves the page; messages go through the REST channel (`/webhooks/rest/webhook`)."""
+    """Serves the chat page; its messages travel through `SocketIOChannel` (or the REST channel as fallback)."""
 
     @classmethod
     def name(cls) -> Text:

@@ -22,6 +22,10 @@ result is split into one message per fitting scheme plus short lists."""
 ANSWER_ENTITY = "elig_answer"
 """Entity carried by answer buttons (/inform{"elig_answer": ...}); declared in bot/domain/eligibility.yml."""
 
+SUPPORTING_REASONS = frozenset({"ttps_university_on_list"})
+"""Reasons that back another one: the one-line reason of a fitting scheme is the first reason not in here
+(for TTPS B or C the category sentence, not the university check behind it)."""
+
 MAX_MISSING_SHOWN = 3
 """Missing fields named per undecided scheme; more would not fit one line."""
 
@@ -152,7 +156,8 @@ def _fitting(result: SchemeResult, language: str, texts: Texts) -> str:
     status = texts.get("result", f"status_{result.status}", language)
     lines = [f"✅ {_name_of(result, language, texts)}{_colon(language)}{status}"]
     if result.reasons:
-        lines.append(render_reason(result.reasons[0], language, texts))
+        headline = next((r for r in result.reasons if reason_code(r) not in SUPPORTING_REASONS), result.reasons[0])
+        lines.append(render_reason(headline, language, texts))
     if result.sources:
         lines.append(texts.get("result", "next_step", language, url=result.sources[0]))
     return "\n".join(lines)

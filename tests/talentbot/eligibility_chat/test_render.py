@@ -98,3 +98,9 @@ def test_ambiguous_university_is_asked_with_a_button_per_candidate() -> None:
     assert [b.payload for b in message.buttons][:2] == [
         '/inform{"elig_answer": "Shanghai Jiao Tong University"}', '/inform{"elig_answer": "Xi\'an Jiaotong University"}']
     assert message.buttons[0].title == "上海交通大学"
+
+
+def test_the_one_line_reason_of_category_b_is_the_category_not_the_university_check() -> None:
+    profile = {**PROFILE, "annual_income_hkd": 800_000}
+    joined = "\n".join(result_texts("zh-Hant", profile, ["TTPS"]))
+    assert "✅ 高才通計劃（B類）" in joined and "B類：合資格大學學位" in joined and "名單上" not in joined
