@@ -29,8 +29,12 @@ def macro_f1(gold: List[str], predicted: List[str]) -> float:
 
 
 def evaluate(model: Path) -> Dict[str, Dict]:
-    from rasa.core.agent import Agent
+    import logging
 
+    from rasa.core.agent import Agent
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)  # Rasa's structured debug log would print every parse
     agent = Agent.load(str(model))
     report = {}
     for language, examples in dev_examples().items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from dataclasses import dataclass
@@ -11,7 +12,8 @@ import httpx
 import pytest
 import sqlalchemy
 
-from talentbot.devserver import RunningAssistant, assistant
+from talentbot import paths
+from talentbot.devserver import RunningAssistant, assistant, production_env
 from talentbot.training import model_path
 
 CREDENTIALS = {"rest": None, "connectors.webchat.WebChatInput": None}
@@ -74,19 +76,14 @@ def reachable(port: int) -> bool:
 
 @pytest.fixture(scope="session")
 def production_bot(tmp_path_factory) -> Iterator[Client]:
-    """The scale-out set-up: PostgreSQL tracker store, Redis lock store, two Sanic workers."""
+    """The scale-out set-up as shipped (bot/endpoints.production.yml, the defaults of `talentbot run
+    --production`): PostgreSQL tracker store, Redis lock store, two Sanic workers; a database of its own."""
     if not (reachable(5432) and reachable(6379)):
         pytest.skip("the production path needs PostgreSQL at 127.0.0.1:5432 and Redis at 127.0.0.1:6379")
-    import os
-
     database = f"talentbot_test_{uuid.uuid4().hex[:8]}"
-    endpoints = {
-        "tracker_store": {"type": "SQL", "dialect": "postgresql", "url": "127.0.0.1", "port": 5432,
-                          "db": database, "username": "postgres", "password": "", "login_db": "postgres"},
-        "lock_store": {"type": "redis", "url": "127.0.0.1", "port": 6379, "db": 0, "key_prefix": database},
-    }
+    env = production_env({**os.environ, "DB_NAME": database})
     try:
-        for client in start(tmp_path_factory.mktemp("production"), endpoints, {**os.environ, "SANIC_WORKERS": "2"}):
+        for client in start(tmp_path_factory.mktemp("production"), paths.ENDPOINTS_PRODUCTION, env):
             client.database = database
             yield client
     finally:

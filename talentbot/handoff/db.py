@@ -1,0 +1,68 @@
+"""Connecting to the handoff database and bringing its schema up to date with Alembic."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine, make_url
+
+from talentbot.paths import ROOT
+
+URL_VARIABLE = "HANDOFF_DB_URL"
+DEFAULT_URL = "sqlite:///var/handoff.sqlite3"
+"""A file under var/, relative to the project root (the Rasa tracker and channel state live there too)."""
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+SQLITE_BUSY_TIMEOUT_S = 15
+"""How long a SQLite writer waits for another's lock before failing: two staff claiming at once must queue, not fail."""
+
+
+def database_url(env: Mapping[str, str] = os.environ) -> str:
+    """HANDOFF_DB_URL, else the SQLite default; a relative SQLite path is taken from the project root."""
+    url = make_url(env.get(URL_VARIABLE) or DEFAULT_URL)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        path = Path(url.database)
+        if not path.is_absolute():
+            path = ROOT / path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        url = url.set(database=str(path))
+    return url.render_as_string(hide_password=False)
+
+
+def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url`, usable from several threads (the console runs queries in a thread pool)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(url, future=True,
+                               connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
+        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        return engine
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic's configuration without reading alembic.ini, so the store works from any working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return config
+
+
+def upgrade(engine: Engine) -> None:
+    """`alembic upgrade head` on the engine's database (idempotent; run at every start-up)."""
+    config = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

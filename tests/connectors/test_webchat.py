@@ -1,0 +1,195 @@
+"""The web chat's socket.io channel: which sessions a browser may resume, what a message must hold, and that the
+answer reaches the socket (Rasa 3.6's own channel loses it with python-socketio >= 5.10)."""
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+import websockets
+
+from connectors.webchat import (
+    MAX_MESSAGE_CHARS,
+    SESSION_ID,
+    SocketIOChannel,
+    confirmed_session_id,
+    metadata_of,
+    new_session_id,
+    user_message_text,
+)
+
+OURS = "web:" + "0123456789abcdef" * 2
+
+
+def test_new_session_ids_are_namespaced_and_unique() -> None:
+    ids = {new_session_id() for _ in range(100)}
+    assert len(ids) == 100
+    assert all(SESSION_ID.fullmatch(i) for i in ids)
+
+
+@pytest.mark.parametrize(
+    "requested, resumed",
+    [
+        ({"session_id": OURS}, True),
+        (OURS, True),
+        ({"session_id": None}, False),
+        ({}, False),
+        (None, False),
+        ({"session_id": "wechat:oUser123"}, False),  # another channel's user: never
+        ({"session_id": "telegram:42"}, False),
+        ({"session_id": OURS.upper()}, False),
+        ({"session_id": OURS + "0"}, False),
+        ({"session_id": "web:" + "g" * 32}, False),
+        ({"session_id": 12345}, False),
+        ({"session_id": ["web:x"]}, False),
+    ],
+)
+def test_a_browser_resumes_only_a_web_session_it_was_given(requested: Any, resumed: bool) -> None:
+    confirmed = confirmed_session_id(requested)
+    assert SESSION_ID.fullmatch(confirmed)
+    assert (confirmed == OURS) is resumed
+
+
+@pytest.mark.parametrize(
+    "data, text",
+    [
+        ({"message": "hello", "session_id": OURS}, "hello"),
+        ({"message": "  高才通要咩條件？ \n"}, "高才通要咩條件？"),
+        ({"message": "x" * (MAX_MESSAGE_CHARS + 50)}, "x" * MAX_MESSAGE_CHARS),
+        ({"message": "   "}, None),
+        ({"message": ""}, None),
+        ({"message": None}, None),
+        ({"message": {"text": "hi"}}, None),
+        ({}, None),
+        ("hello", None),
+        (None, None),
+    ],
+)
+def test_the_text_of_a_user_message(data: Any, text: Any) -> None:
+    assert user_message_text(data) == text
+
+
+@pytest.mark.parametrize(
+    "data, metadata",
+    [
+        ({"metadata": {"language": "zh-Hant"}}, {"language": "zh-Hant"}),
+        ({"metadata": '{"language": "en"}'}, {"language": "en"}),
+        ({"metadata": "{not json"}, {}),
+        ({"metadata": "[1, 2]"}, {}),
+        ({"metadata": 3}, {}),
+        ({}, {}),
+    ],
+)
+def test_metadata_is_an_object_or_nothing(data: dict, metadata: dict) -> None:
+    assert metadata_of(data, "metadata") == metadata
+
+
+# --- the channel mounted in a real Sanic app, spoken to as the page does (Engine.IO v4 / Socket.IO v5) ---------
+
+
+class SocketIOClient:
+    """The page's protocol over a plain websocket: open, connect, events; answers the server's pings."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+
+    @classmethod
+    async def connect(cls, base_url: str) -> "SocketIOClient":
+        ws = await websockets.connect(base_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket")
+        client = cls(ws)
+        assert (await ws.recv()).startswith("0{")  # Engine.IO open
+        await ws.send("40")
+        assert (await ws.recv()).startswith("40")  # Socket.IO connect to "/"
+        return client
+
+    async def emit(self, event: str, data: Any) -> None:
+        await self.ws.send("42" + json.dumps([event, data]))
+
+    async def event(self, timeout_s: float = 5.0) -> list:
+        while True:
+            packet = await asyncio.wait_for(self.ws.recv(), timeout_s)
+            if packet == "2":
+                await self.ws.send("3")
+            elif packet.startswith("42"):
+                return json.loads(packet[2:])
+
+    async def session(self, session_id: Any = None) -> str:
+        await self.emit("session_request", {"session_id": session_id})
+        name, confirmed = await self.event()
+        assert name == "session_confirm"
+        return confirmed
+
+    async def close(self) -> None:
+        await self.ws.close()
+
+
+@pytest.fixture
+async def socketio_url(serve, assistant) -> str:
+    channel = SocketIOChannel.from_credentials(
+        {"user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}
+    )
+    return await serve(channel, assistant)
+
+
+@pytest.mark.server
+async def test_the_answer_reaches_the_socket_of_the_session(socketio_url, assistant) -> None:
+    client = await SocketIOClient.connect(socketio_url)
+    try:
+        session = await client.session()
+        assert SESSION_ID.fullmatch(session)
+        await client.emit("user_uttered", {"message": "hello", "session_id": session})
+        assert await client.event() == ["bot_uttered", {"text": "echo: hello"}]
+        [message] = assistant.received
+        assert (message.sender_id, message.input_channel, message.text) == (session, "socketio", "hello")
+    finally:
+        await client.close()
+
+
+@pytest.mark.server
+async def test_a_reloaded_page_resumes_its_conversation(socketio_url, assistant) -> None:
+    first = await SocketIOClient.connect(socketio_url)
+    session = await first.session()
+    await first.close()
+    second = await SocketIOClient.connect(socketio_url)
+    try:
+        assert await second.session(session) == session
+        await second.emit("user_uttered", {"message": "again", "session_id": session})
+        assert await second.event() == ["bot_uttered", {"text": "echo: again"}]
+        assert [m.sender_id for m in assistant.received] == [session]
+    finally:
+        await second.close()
+
+
+@pytest.mark.server
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"message": "hi", "session_id": "wechat:oUser123"},  # someone else's conversation
+        {"message": "hi", "session_id": "web:" + "f" * 32},  # a web session this socket was not given
+        {"message": "   "},
+        {"session_id": None},
+    ],
+)
+async def test_messages_outside_the_confirmed_session_are_ignored(socketio_url, assistant, payload) -> None:
+    client = await SocketIOClient.connect(socketio_url)
+    try:
+        await client.session()
+        await client.emit("user_uttered", payload)
+        with pytest.raises(asyncio.TimeoutError):
+            await client.event(timeout_s=0.5)
+        assert assistant.received == []
+    finally:
+        await client.close()
+
+
+@pytest.mark.server
+async def test_a_message_before_any_session_is_ignored(socketio_url, assistant) -> None:
+    client = await SocketIOClient.connect(socketio_url)
+    try:
+        await client.emit("user_uttered", {"message": "hello", "session_id": OURS})
+        with pytest.raises(asyncio.TimeoutError):
+            await client.event(timeout_s=0.5)
+        assert assistant.received == []
+    finally:
+        await client.close()
