@@ -18,6 +18,7 @@ from typing import Dict, List, Optional
 
 from talentbot import paths
 from talentbot.bench import load
+from talentbot.bench.conversations import EXAMPLES, run_examples
 from talentbot.bench.procs import tree_rss_mb
 from talentbot.devserver import ServerSet, assistant, free_port, production_env, wait_until_ready
 from talentbot.training import ensure_model
@@ -73,6 +74,8 @@ def measure_ours(model: Path, quick: bool, production: bool, work: Path) -> Dict
         asyncio.run(load.closed_loop(running.url, OUR_MESSAGES, 2, 5))  # warm-up
         report = {"rss_mb_idle": {"rasa": tree_rss_mb(running.rasa.pid), "actions": tree_rss_mb(running.actions.pid)}}
         report["loads"] = run_loads(running.url, OUR_MESSAGES, quick)
+        if not production and EXAMPLES.exists():
+            report["dev_conversations"] = run_examples(running.url)
         report["rss_mb_after"] = {"rasa": tree_rss_mb(running.rasa.pid), "actions": tree_rss_mb(running.actions.pid)}
         return report
 
@@ -144,6 +147,9 @@ def summarise(report: Dict) -> Dict:
             if name in report and starter_tp:
                 ours = report[name]["loads"]["concurrent16"]["throughput"]
                 summary[f"{name}: throughput ratio vs starter (16 senders)"] = round(ours / starter_tp, 2)
+    conversations = (report.get("embedded") or {}).get("dev_conversations")
+    if conversations:
+        summary["dev conversations: turns passed"] = f"{conversations['passed']}/{conversations['turns']}"
     for language, scores in (report.get("nlu_dev") or {}).items():
         summary[f"intent macro-F1 {language}"] = scores["macro_f1"]
     if report.get("eligibility"):
