@@ -54,6 +54,12 @@ def _telegram_set_webhook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _staff(args: argparse.Namespace) -> int:
+    from talentbot.handoff.cli import main_staff_add
+
+    return main_staff_add(args.extra, sys.stdin)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talentbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -91,11 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     set_webhook.add_argument("url", help="the assistant's public HTTPS base address")
     set_webhook.set_defaults(handler=_telegram_set_webhook)
+
+    staff = commands.add_parser("staff", help="staff console accounts")
+    staff_commands = staff.add_subparsers(dest="staff_command", required=True)
+    staff_add = staff_commands.add_parser(
+        "add", help="--username U --role agent|supervisor; the password is read from standard input", add_help=False
+    )
+    staff_add.set_defaults(handler=_staff, passes_options=True)  # its options are parsed by talentbot.handoff.cli
     return parser
 
 
 def main(argv: Optional[List[str]] = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "passes_options", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.extra = extra
     try:
         return args.handler(args)
     except subprocess.CalledProcessError as error:

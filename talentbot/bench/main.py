@@ -20,6 +20,7 @@ from talentbot import paths
 from talentbot.bench import load
 from talentbot.bench.conversations import EXAMPLES, run_examples
 from talentbot.bench.procs import tree_rss_mb
+from talentbot.bench.wechat import measure_wechat_path
 from talentbot.devserver import ServerSet, assistant, free_port, production_env, wait_until_ready
 from talentbot.training import ensure_model
 
@@ -83,6 +84,7 @@ def measure_ours(model: Path, quick: bool, production: bool, work: Path) -> Dict
 def measure_starter(quick: bool, work: Path) -> Dict:
     """Rasa's starter assistant (`rasa init`, default config, no action server): trained and run here."""
     project = work / "starter"
+    project.mkdir(parents=True, exist_ok=True)  # rasa init wants an existing folder
     start = time.perf_counter()
     subprocess.run([sys.executable, "-m", "rasa", "init", "--no-prompt", "--init-dir", str(project)],
                    cwd=work, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -150,6 +152,11 @@ def summarise(report: Dict) -> Dict:
     conversations = (report.get("embedded") or {}).get("dev_conversations")
     if conversations:
         summary["dev conversations: turns passed"] = f"{conversations['passed']}/{conversations['turns']}"
+    if report.get("wechat"):
+        wechat = report["wechat"]
+        summary["wechat: p95 / max POST→reply (ms), 20 users"] = f"{wechat['p95_ms']} / {wechat['max_ms']}"
+        summary["wechat: replies passive / by customer-service API"] = (
+            f"{wechat['passive_replies']} / {wechat['answered_success']}")
     for language, scores in (report.get("nlu_dev") or {}).items():
         summary[f"intent macro-F1 {language}"] = scores["macro_f1"]
     if report.get("eligibility"):
@@ -164,19 +171,21 @@ def main(args: argparse.Namespace) -> int:
     model = ensure_model()
     work = Path(tempfile.mkdtemp(prefix="talentbot-bench-"))
     try:
-        print("1/6 training from scratch (timed)...", flush=True)
+        print("1/7 training from scratch (timed)...", flush=True)
         report["training"] = timed_training(work / "train")
-        print("2/6 intent macro-F1 on the development set...", flush=True)
+        print("2/7 intent macro-F1 on the development set...", flush=True)
         from talentbot.bench.nlu_eval import evaluate
 
         report["nlu_dev"] = evaluate(model)
-        print("3/6 our assistant, embedded set-up (SQLite, 1 worker)...", flush=True)
+        print("3/7 our assistant, embedded set-up (SQLite, 1 worker)...", flush=True)
         report["embedded"] = measure_ours(model, args.quick, production=False, work=work)
-        print("4/6 our assistant, production set-up (PostgreSQL + Redis, 2 workers)...", flush=True)
+        print("4/7 the WeChat path: webhook POST to passive reply, 20 users (embedded set-up)...", flush=True)
+        report["wechat"] = measure_wechat_path(model, args.quick, work)
+        print("5/7 our assistant, production set-up (PostgreSQL + Redis, 2 workers)...", flush=True)
         report["production"] = measure_ours(model, args.quick, production=True, work=work)
-        print("5/6 Rasa's starter assistant (rasa init) as the yardstick...", flush=True)
+        print("6/7 Rasa's starter assistant (rasa init) as the yardstick...", flush=True)
         report["starter"] = measure_starter(args.quick, work)
-        print("6/6 eligibility rules...", flush=True)
+        print("7/7 eligibility rules...", flush=True)
         report["eligibility"] = eligibility_bench()
     finally:
         report["summary"] = summarise(report)

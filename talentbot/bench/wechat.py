@@ -31,7 +31,10 @@ USERS = 20
 """Concurrent WeChat users (issue 5: p95 under 1 s at 20 concurrent users)."""
 
 MESSAGES_PER_USER = 5
-"""Each user sends this many messages, one after the other's reply: 100 timed requests; a quarter of it quick."""
+"""Each user sends this many messages, one after the other's reply: 100 timed requests."""
+
+QUICK_MESSAGES_PER_USER = 2
+"""`talentbot bench --quick`: 40 timed requests."""
 
 TARGET_P95_S = 1.0
 """Issue 5: p95 from webhook POST to passive reply."""
@@ -256,4 +259,4 @@ def measure_wechat_path(model: Path, quick: bool, work: Path, base_env: Mapping[
         credentials = {"rest": None, **enabled_channels(env)}
         endpoints = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "wechat_trackers.db")}}
         with assistant(model, work / "wechat", endpoints, credentials, env=env) as running:
-            return measure_wechat(running, api, per_user=max(1, MESSAGES_PER_USER // 4) if quick else MESSAGES_PER_USER)
+            return measure_wechat(running, api, per_user=QUICK_MESSAGES_PER_USER if quick else MESSAGES_PER_USER)

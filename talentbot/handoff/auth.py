@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from functools import lru_cache
 from typing import Optional
 
 import bcrypt
@@ -39,9 +40,12 @@ TOKEN_BYTES = 32
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 """Usernames: letters, digits and . _ @ -, up to 64 characters (the column's width)."""
 
-# A hash of a random password, checked when the username is unknown, so that a log-in attempt takes the same time
-# whether or not the account exists.
-_DUMMY_HASH = bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(4))
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> bytes:
+    """A hash of a random password at the normal cost, checked when the username is unknown, so that a log-in
+    attempt takes the same time whether or not the account exists (made on first use, not at import)."""
+    return bcrypt.hashpw(secrets.token_bytes(16), bcrypt.gensalt(BCRYPT_ROUNDS))
 
 
 class PasswordRejected(ValueError):
@@ -77,7 +81,7 @@ def verify_password(password: str, password_hash: Optional[str]) -> bool:
     if len(candidate) > MAX_PASSWORD_BYTES:
         return False
     if password_hash is None:
-        bcrypt.checkpw(candidate, _DUMMY_HASH)
+        bcrypt.checkpw(candidate, _dummy_hash())
         return False
     try:
         return bcrypt.checkpw(candidate, password_hash.encode("ascii"))

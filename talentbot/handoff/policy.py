@@ -6,11 +6,10 @@ Pure: tickets are anything with the attributes the functions read; the clock and
 from __future__ import annotations
 
 import datetime as dt
-import re
 import statistics
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, Dict, FrozenSet, Iterable, List, Mapping, Optional, Protocol, Sequence
+from typing import Any, FrozenSet, Iterable, List, Mapping, Optional, Protocol, Sequence
 
 from talentbot.handoff import datafiles
 from talentbot.handoff.hours import StaffedHours, default_hours, is_staffed, next_opening, staffed_time_between

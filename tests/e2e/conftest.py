@@ -16,7 +16,13 @@ from talentbot import paths
 from talentbot.devserver import RunningAssistant, assistant, production_env
 from talentbot.training import model_path
 
-CREDENTIALS = {"rest": None, "connectors.webchat.WebChatInput": None}
+CREDENTIALS = {
+    "rest": None,
+    "connectors.webchat.WebChatInput": None,
+    "connectors.webchat.SocketIOChannel": {
+        "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
+    },
+}
 POSTGRES = "postgresql://postgres@127.0.0.1:5432"
 
 

@@ -1,0 +1,448 @@
+"""The staff console: the JSON API of interfaces §5, the event stream and the pages, on aiohttp.
+
+A thin adapter: the queue's rules are in policy.py, storage in store.py / accounts.py. The conversation's transcript
+and delivery to the user's channel are passed in (Rasa's tracker API and connectors.outbound.send_text when wired).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any, Awaitable, Callable, Dict, List, Optional
+
+from aiohttp import web
+
+from talentbot.handoff import auth, texts
+from talentbot.handoff.accounts import Session, StaffDirectory
+from talentbot.handoff.events import ChangeHub, sse_frame
+from talentbot.handoff.policy import QueuePolicy, default_policy
+from talentbot.handoff.store import (ClaimConflict, InvalidState, SqlTicketStore, Ticket, TicketNotFound,
+                                     TicketStore, UnknownStaff, utcnow)
+from talentbot.handoff.wire import Turn, message_json, stats_json, ticket_detail, ticket_summary
+
+log = logging.getLogger(__name__)
+
+PORT_VARIABLE = "STAFF_CONSOLE_PORT"
+DEFAULT_PORT = 8080
+"""interfaces §5."""
+
+HOST_VARIABLE = "STAFF_CONSOLE_HOST"
+DEFAULT_HOST = "127.0.0.1"
+"""Loopback by default: put a TLS-terminating proxy in front to reach it from elsewhere."""
+
+SECURE_COOKIE_VARIABLE = "STAFF_CONSOLE_SECURE_COOKIE"
+"""Set to 1 behind HTTPS so the session cookie is never sent in clear."""
+
+COOKIE_NAME = "talentbot_staff_session"
+CSRF_HEADER = "X-CSRF-Token"
+
+MAX_BODY_BYTES = 64 * 1024
+"""Largest request body the API reads (as connectors/guards.py): a reply of MAX_REPLY_CHARS CJK characters escaped
+as JSON is about 25 KB."""
+
+MAX_REPLY_CHARS = 4096
+"""Longest staff reply: Telegram's sendMessage limit (the connectors split longer answers, but a reply beyond this is
+almost surely a paste by mistake)."""
+
+EVENT_POLL_S = 1.0
+"""How often an event stream looks in the database for changes made by other processes."""
+
+EVENT_HEARTBEAT_S = 15.0
+"""A comment line this often keeps proxies from closing an idle stream and notices a dead session."""
+
+PAGES = Path(__file__).with_name("static")
+
+Deliver = Callable[[str, str, str], Awaitable[None]]
+"""`deliver(channel, recipient_id, text)`: sends a text to the user on their channel."""
+
+TranscriptSource = Callable[[str], Awaitable[List[Turn]]]
+"""`transcript(conversation_id)`: the conversation so far, bot turns included."""
+
+Resume = Callable[[Ticket], Awaitable[None]]
+"""Called after a ticket is resolved: hands the conversation back to the assistant."""
+
+
+async def _no_resume(ticket: Ticket) -> None:
+    return None
+
+
+@dataclass
+class Console:
+    """What the handlers need; one per application."""
+
+    store: TicketStore
+    directory: StaffDirectory
+    deliver: Deliver
+    transcript: TranscriptSource
+    policy: QueuePolicy
+    resume: Resume = _no_resume
+    clock: Callable[[], dt.datetime] = utcnow
+    secure_cookie: bool = False
+    hub: ChangeHub = field(default_factory=ChangeHub)
+
+    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+        """Runs a blocking store call in a worker thread, keeping the event loop free for other staff."""
+        return await asyncio.to_thread(function, *args)
+
+
+CONSOLE = web.AppKey("console", Console)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+AuthedHandler = Callable[[web.Request, Console, Session], Awaitable[web.StreamResponse]]
+
+
+# --- responses and guards ------------------------------------------------------------------------------------
+
+
+def error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def _session(request: web.Request, console: Console) -> Optional[Session]:
+    return await console.run(console.directory.session, request.cookies.get(COOKIE_NAME), console.clock())
+
+
+def api(handler: AuthedHandler, state_changing: bool = False) -> Handler:
+    """Wraps an API handler: a live session (else 401) and, for state changes, the session's CSRF token (else 403)."""
+
+    async def wrapped(request: web.Request) -> web.StreamResponse:
+        console = request.app[CONSOLE]
+        session = await _session(request, console)
+        if session is None:
+            return error(401, "log in first")
+        if state_changing and not auth.csrf_valid(session.csrf_token, request.headers.get(CSRF_HEADER)):
+            return error(403, f"missing or wrong {CSRF_HEADER} header")
+        try:
+            return await handler(request, console, session)
+        except TicketNotFound as problem:
+            return error(404, str(problem))
+        except ClaimConflict as problem:
+            return error(409, str(problem))
+        except (InvalidState, UnknownStaff) as problem:
+            return error(409, str(problem))
+
+    return wrapped
+
+
+class BadBody(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def read_json(request: web.Request) -> Dict[str, Any]:
+    """The request's JSON object. JSON content type only: a cross-site form cannot send it without a CORS preflight."""
+    if request.content_type != "application/json":
+        raise BadBody(415, "send JSON (Content-Type: application/json)")
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise BadBody(413, f"request body over {MAX_BODY_BYTES} bytes")
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise BadBody(413, f"request body over {MAX_BODY_BYTES} bytes") from None
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise BadBody(400, "the body is not valid JSON") from None
+    if not isinstance(data, dict):
+        raise BadBody(400, "the body must be a JSON object")
+    return data
+
+
+def _ticket_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["ticket_id"])
+    except ValueError:
+        raise TicketNotFound(f"no ticket {request.match_info['ticket_id']!r}") from None
+
+
+def _with_body(handler: Callable[[web.Request, Console, Session, Dict[str, Any]], Awaitable[web.StreamResponse]]
+               ) -> AuthedHandler:
+    async def wrapped(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
+        try:
+            body = await read_json(request)
+        except BadBody as problem:
+            return error(problem.status, str(problem))
+        return await handler(request, console, session, body)
+
+    return wrapped
+
+
+# --- log-in --------------------------------------------------------------------------------------------------
+
+
+async def login(request: web.Request) -> web.StreamResponse:
+    console = request.app[CONSOLE]
+    try:
+        body = await read_json(request)
+    except BadBody as problem:
+        return error(problem.status, str(problem))
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not isinstance(password, str):
+        return error(400, "send username and password")
+    user = await console.run(console.directory.authenticate, username, password)
+    if user is None:
+        return error(401, "wrong username or password")
+    token, session = await console.run(console.directory.start_session, user, console.clock())
+    response = web.json_response({"username": session.username, "role": session.role,
+                                  "csrf_token": session.csrf_token})
+    response.set_cookie(COOKIE_NAME, token, httponly=True, samesite="Strict", path="/",
+                        secure=console.secure_cookie or request.secure,
+                        max_age=int(auth.SESSION_MAX_AGE.total_seconds()))
+    return response
+
+
+async def logout(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
+    await console.run(console.directory.end_session, request.cookies.get(COOKIE_NAME))
+    response = web.json_response({"ok": True})
+    response.del_cookie(COOKIE_NAME, path="/")
+    return response
+
+
+async def me(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
+    """Who is logged in, and the CSRF token the pages send back."""
+    return web.json_response({"username": session.username, "role": session.role, "csrf_token": session.csrf_token})
+
+
+# --- tickets -------------------------------------------------------------------------------------------------
+
+
+async def list_tickets(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
+    status = request.query.get("status", "waiting")
+    try:
+        found = await console.run(console.store.list_by_status, status)
+    except ValueError as problem:
+        return error(400, str(problem))
+    now = console.clock()
+    return web.json_response([ticket_summary(ticket, now, console.policy) for ticket in found])
+
+
+async def _transcript(console: Console, conversation_id: str) -> tuple[List[Turn], Optional[str]]:
+    try:
+        return list(await console.transcript(conversation_id)), None
+    except Exception:  # the tracker store being down must not hide the ticket
+        log.exception("could not load the transcript of %s", conversation_id)
+        return [], "the conversation history could not be loaded"
+
+
+async def get_ticket(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
+    ticket = await console.run(console.store.get, _ticket_id(request))
+    found = await console.run(console.store.messages, ticket.id)
+    transcript, problem = await _transcript(console, ticket.conversation_id)
+    return web.json_response(ticket_detail(ticket, console.clock(), console.policy, found, transcript, problem,
+                                           texts.saved_replies(ticket.language)))
+
+
+async def claim(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
+    ticket = await console.run(console.store.claim, _ticket_id(request), session.username, console.clock())
+    console.hub.notify()
+    return web.json_response(ticket_summary(ticket, console.clock(), console.policy))
+
+
+async def _own(console: Console, session: Session, ticket_id: int) -> Ticket:
+    ticket = await console.run(console.store.get, ticket_id)
+    if ticket.status != "assigned":
+        raise InvalidState(f"ticket {ticket.id} is {ticket.status}; claim it first")
+    if not auth.may_act_on(session.role, session.username, ticket.assignee):
+        raise PermissionError(f"ticket {ticket.id} is handled by {ticket.assignee}")
+    return ticket
+
+
+async def post_message(request: web.Request, console: Console, session: Session,
+                       body: Dict[str, Any]) -> web.StreamResponse:
+    """A staff reply: stored first (nothing is lost if the channel fails), then delivered to the user's channel."""
+    text = body.get("text")
+    if not isinstance(text, str) or not text.strip():
+        return error(400, "send a non-empty text")
+    if len(text) > MAX_REPLY_CHARS:
+        return error(413, f"a reply may have at most {MAX_REPLY_CHARS} characters")
+    if "\x00" in text:
+        return error(400, "the text contains a NUL character")
+    try:
+        ticket = await _own(console, session, _ticket_id(request))
+    except PermissionError as problem:
+        return error(403, str(problem))
+    message = await console.run(partial(console.store.add_message, ticket.id, "staff", text, author=session.username,
+                                        now=console.clock()))  # delivered stays None (pending) until the channel answers
+    console.hub.notify()
+    try:
+        await console.deliver(ticket.channel, ticket.conversation_id, text)
+    except Exception as problem:  # the channel's own error (e.g. WeChat's 48-hour window), shown to staff
+        log.warning("reply to ticket %s not delivered: %s", ticket.id, problem)
+        await console.run(console.store.set_delivered, message.id, False)
+        failed = message_json(message)
+        failed["delivered"] = False
+        return web.json_response({"error": f"saved but not delivered: {problem}", "message": failed}, status=502)
+    await console.run(console.store.set_delivered, message.id, True)
+    delivered = message_json(message)
+    delivered["delivered"] = True
+    return web.json_response(delivered, status=201)
+
+
+async def transfer(request: web.Request, console: Console, session: Session,
+                   body: Dict[str, Any]) -> web.StreamResponse:
+    target = body.get("username")
+    if not isinstance(target, str) or not target:
+        return error(400, "send the username to transfer to")
+    try:
+        ticket = await _own(console, session, _ticket_id(request))
+    except PermissionError as problem:
+        return error(403, str(problem))
+    ticket = await console.run(console.store.transfer, ticket.id, target, console.clock())
+    console.hub.notify()
+    return web.json_response(ticket_summary(ticket, console.clock(), console.policy))
+
+
+async def resolve(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
+    """Closes the ticket, tells the user in their language that the assistant is back, and resumes the bot."""
+    ticket = await console.run(console.store.get, _ticket_id(request))
+    if ticket.status == "assigned" and not auth.may_act_on(session.role, session.username, ticket.assignee):
+        return error(403, f"ticket {ticket.id} is handled by {ticket.assignee}")
+    if ticket.status == "waiting" and session.role != "supervisor":
+        return error(409, f"ticket {ticket.id} is waiting; claim it first")
+    ticket = await console.run(console.store.resolve, ticket.id, console.clock())
+    console.hub.notify()
+    notice = texts.user_text("resolved", ticket.language)
+    try:
+        await console.resume(ticket)
+        await console.deliver(ticket.channel, ticket.conversation_id, notice)
+    except Exception:  # resolved all the same; the user's next message reaches the bot
+        log.exception("ticket %s resolved, but resuming or telling the user failed", ticket.id)
+    return web.json_response(ticket_summary(ticket, console.clock(), console.policy))
+
+
+async def stats(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
+    if not auth.may_view_stats(session.role):
+        return error(403, "the supervisor view is for supervisors")
+    figures = await console.run(console.store.stats, console.policy, console.clock())
+    return web.json_response(stats_json(figures))
+
+
+async def staff(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
+    """Staff to transfer a ticket to."""
+    users = await console.run(console.directory.list)
+    return web.json_response([{"username": user.username, "role": user.role} for user in users])
+
+
+async def events(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
+    """Server-sent events: `message` for each new handoff message (id = message id, so a reconnecting browser's
+    Last-Event-ID resumes where it left off) and `queue` when any ticket changes."""
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
+                                           "X-Accel-Buffering": "no"})
+    await response.prepare(request)
+    last_id = request.headers.get("Last-Event-ID", "")
+    cursor = int(last_id) if last_id.isdigit() else await console.run(console.store.last_message_id)
+    last_change = await console.run(console.store.last_change)
+    quiet_since = console.clock()
+    await response.write(b": connected\n\n")
+    while not console.hub.closed:
+        wake = console.hub.current()
+        for message in await console.run(console.store.messages_after, cursor):
+            await response.write(sse_frame("message", json.dumps(message_json(message)), message.id))
+            cursor = message.id
+            quiet_since = console.clock()
+        change = await console.run(console.store.last_change)
+        if change != last_change:
+            last_change = change
+            await response.write(sse_frame("queue", json.dumps({"changed_at": change.isoformat() if change else None})))
+            quiet_since = console.clock()
+        if (console.clock() - quiet_since).total_seconds() >= EVENT_HEARTBEAT_S:
+            if await _session(request, console) is None:
+                break
+            await response.write(b": keep-alive\n\n")
+            quiet_since = console.clock()
+        await ChangeHub.wait(wake, EVENT_POLL_S)
+    return response
+
+
+# --- pages ---------------------------------------------------------------------------------------------------
+
+
+def _page(name: str) -> Handler:
+    """A page that needs a session: without one, the browser is sent to the log-in page."""
+
+    async def handler(request: web.Request) -> web.StreamResponse:
+        console = request.app[CONSOLE]
+        if name != "login.html" and await _session(request, console) is None:
+            raise web.HTTPFound("/login")
+        return web.FileResponse(PAGES / name, headers={"Content-Type": "text/html; charset=utf-8"})
+
+    return handler
+
+
+CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+                           "img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'")
+"""Only our own script runs: even a message that slipped into the page as HTML could not execute."""
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    if request.path.startswith("/api/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+# --- application ---------------------------------------------------------------------------------------------
+
+
+def build_app(store: TicketStore, directory: StaffDirectory, deliver: Deliver, transcript: TranscriptSource,
+              policy: Optional[QueuePolicy] = None, resume: Resume = _no_resume,
+              clock: Callable[[], dt.datetime] = utcnow, secure_cookie: bool = False) -> web.Application:
+    """The console application; everything it talks to is passed in, so tests run it with fakes."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[security_headers])
+    console = Console(store, directory, deliver, transcript, policy or default_policy(), resume, clock, secure_cookie)
+    app[CONSOLE] = console
+
+    async def close_streams(_app: web.Application) -> None:
+        console.hub.close()
+
+    app.on_shutdown.append(close_streams)
+    routes = [
+        web.post("/api/login", login),
+        web.post("/api/logout", api(logout, state_changing=True)),
+        web.get("/api/me", api(me)),
+        web.get("/api/tickets", api(list_tickets)),
+        web.get("/api/tickets/{ticket_id}", api(get_ticket)),
+        web.post("/api/tickets/{ticket_id}/claim", api(claim, state_changing=True)),
+        web.post("/api/tickets/{ticket_id}/messages", api(_with_body(post_message), state_changing=True)),
+        web.post("/api/tickets/{ticket_id}/transfer", api(_with_body(transfer), state_changing=True)),
+        web.post("/api/tickets/{ticket_id}/resolve", api(resolve, state_changing=True)),
+        web.get("/api/stats", api(stats)),
+        web.get("/api/staff", api(staff)),
+        web.get("/api/events", api(events)),
+        web.get("/login", _page("login.html")),
+        web.get("/", _page("queue.html")),
+        web.get("/tickets/{ticket_id}", _page("ticket.html")),
+        web.static("/static", PAGES / "assets"),
+    ]
+    app.add_routes(routes)
+    return app
+
+
+async def _undelivered(channel: str, recipient_id: str, text: str) -> None:
+    raise RuntimeError("the console was started without a delivery function")
+
+
+async def _no_transcript(conversation_id: str) -> List[Turn]:
+    return []
+
+
+def serve(port: Optional[int] = None, deliver: Deliver = _undelivered,
+          transcript: TranscriptSource = _no_transcript, resume: Resume = _no_resume) -> None:
+    """Runs the console until interrupted, on STAFF_CONSOLE_PORT (8080) and HANDOFF_DB_URL's database."""
+    store = SqlTicketStore.from_url()
+    app = build_app(store, StaffDirectory(store.engine), deliver, transcript, resume=resume,
+                    secure_cookie=os.environ.get(SECURE_COOKIE_VARIABLE) == "1")
+    web.run_app(app, host=os.environ.get(HOST_VARIABLE, DEFAULT_HOST),
+                port=port or int(os.environ.get(PORT_VARIABLE, DEFAULT_PORT)), shutdown_timeout=5)

@@ -1,0 +1,65 @@
+"""Staff accounts and sessions in the database: log-in, expiry, log-out, and sessions that outlive a restart."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from talentbot.handoff import auth
+from talentbot.handoff.accounts import StaffDirectory, StaffExists
+from talentbot.handoff.store import SqlTicketStore
+from tests.talentbot.handoff.conftest import PASSWORD, TEST_ROUNDS, hkt
+
+T0 = hkt("2026-03-02 09:00")
+
+
+@pytest.fixture
+def amy(directory: StaffDirectory):
+    return directory.add("amy", "agent", PASSWORD, rounds=TEST_ROUNDS)
+
+
+def test_accounts_are_unique_and_roles_checked(directory: StaffDirectory, amy) -> None:
+    with pytest.raises(StaffExists):
+        directory.add("amy", "supervisor", PASSWORD, rounds=TEST_ROUNDS)
+    with pytest.raises(ValueError, match="role"):
+        directory.add("zed", "admin", PASSWORD, rounds=TEST_ROUNDS)
+    assert [(user.username, user.role) for user in directory.list()] == [("amy", "agent")]
+
+
+@pytest.mark.parametrize("username, password, ok", [
+    ("amy", PASSWORD, True), ("amy", PASSWORD.upper(), False), ("nobody", PASSWORD, False), ("amy", "", False),
+])
+def test_authenticate(directory: StaffDirectory, amy, username: str, password: str, ok: bool) -> None:
+    assert (directory.authenticate(username, password) is not None) is ok
+
+
+def test_session_lives_while_used_and_ends_when_idle(directory: StaffDirectory, amy) -> None:
+    token, session = directory.start_session(amy, now=T0)
+    assert directory.session(token, now=T0 + dt.timedelta(minutes=20)).csrf_token == session.csrf_token
+    assert directory.session(token, now=T0 + dt.timedelta(minutes=45)) is not None  # used 25 minutes before
+    assert directory.session(token, now=T0 + dt.timedelta(minutes=45) + auth.SESSION_IDLE_TIMEOUT) is None
+    assert directory.session(token, now=T0 + dt.timedelta(minutes=46)) is None  # deleted once expired
+
+
+@pytest.mark.parametrize("token", [None, "", "forged-token"])
+def test_no_session_without_a_real_token(directory: StaffDirectory, amy, token) -> None:
+    directory.start_session(amy, now=T0)
+    assert directory.session(token, now=T0) is None
+
+
+def test_log_out_ends_the_session(directory: StaffDirectory, amy) -> None:
+    token, _ = directory.start_session(amy, now=T0)
+    directory.end_session(token)
+    assert directory.session(token, now=T0) is None
+
+
+def test_sessions_are_in_the_database_not_in_memory(database_url: str, directory: StaffDirectory, amy) -> None:
+    token, session = directory.start_session(amy, now=T0)
+    other = SqlTicketStore.from_url(database_url)  # another process, or the same after a restart
+    try:
+        found = StaffDirectory(other.engine).session(token, now=T0 + dt.timedelta(minutes=1))
+        assert found is not None and (found.username, found.role, found.csrf_token) == ("amy", "agent",
+                                                                                        session.csrf_token)
+    finally:
+        other.close()
