@@ -16,6 +16,10 @@ import httpx
 TIMEOUT_S = 30.0
 """A request slower than this counts as an error; keeps every run bounded."""
 
+CONVERSATION_TURNS = 10
+"""Each simulated user starts a new conversation after this many messages, as real chats are short; without it
+one sender's tracker grows to hundreds of turns and the run measures tracker-store growth, not the assistant."""
+
 
 @dataclass
 class LoadResult:
@@ -74,9 +78,10 @@ async def closed_loop(base_url: str, messages: Sequence[str], senders: int, per_
 
         async def conversation(index: int) -> None:
             nonlocal errors
-            sender = f"bench-{uuid.uuid4().hex[:8]}"
+            user = uuid.uuid4().hex[:8]
             texts = itertools.islice(itertools.cycle(messages), index, index + per_sender)
-            for text in texts:
+            for turn, text in enumerate(texts):
+                sender = f"bench-{user}-{turn // CONVERSATION_TURNS}"
                 try:
                     latencies.append(await _send(client, url, sender, text))
                 except (httpx.HTTPError, RuntimeError):
@@ -100,8 +105,9 @@ async def open_loop(base_url: str, messages: Sequence[str], rate: float, duratio
             nonlocal errors
             await asyncio.sleep(max(0.0, at - time.perf_counter()))
             try:
-                # A new conversation every 4 messages: several users at once, as in real traffic.
-                latencies.append(await _send(client, url, f"open-{i // 4}-{start:.0f}", messages[i % len(messages)]))
+                # Several users at once, as in real traffic, each for CONVERSATION_TURNS messages.
+                sender = f"open-{i % 8}-{i // (8 * CONVERSATION_TURNS)}-{start:.0f}"
+                latencies.append(await _send(client, url, sender, messages[i % len(messages)]))
             except (httpx.HTTPError, RuntimeError):
                 errors += 1
 
