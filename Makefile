@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv lock train run test test-unit test-rasa validate bench clean
+.PHONY: venv lock train run test test-unit validate bench clean
 
 venv: $(STAMP)
 
@@ -51,4 +51,4 @@ bench: venv
 	$(VENV)/bin/talentbot bench
 
 clean:
-	rm -rf models results .pytest_cache var
+	rm -rf models results .pytest_cache var trackers.db

@@ -7,6 +7,9 @@ BIN=.venv/bin
 
 step() { printf '\n=== %s\n' "$*"; }
 
+# The browser test needs Debian's chromium; where it cannot be installed (no root), that test skips and says so.
+bash scripts/install-system-deps.sh || echo "warning: system packages not installed; the browser test will be skipped" >&2
+
 step "1/4 unit tests (no servers)"
 "$BIN/pytest" -m "not server" -q -p no:cacheprovider
 

@@ -144,7 +144,8 @@ def assistant(
     full_env = {"SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2", **(env or os.environ)}
     full_env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{action_port}/webhook"
     if isinstance(endpoints, dict):
-        content = {"action_endpoint": {"url": full_env["ACTION_SERVER_URL"]}, **endpoints}
+        action_endpoint = {"url": full_env["ACTION_SERVER_URL"], "enable_selective_domain": True}
+        content = {"action_endpoint": action_endpoint, **endpoints}
         endpoints = workdir / "endpoints.yml"
         endpoints.write_text(yaml.safe_dump(content), encoding="utf-8")
     if not isinstance(credentials, Path):

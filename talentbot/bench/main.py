@@ -160,7 +160,11 @@ def summarise(report: Dict) -> Dict:
     for language, scores in (report.get("nlu_dev") or {}).items():
         summary[f"intent macro-F1 {language}"] = scores["macro_f1"]
     if report.get("eligibility"):
-        summary["eligibility rules / profile (µs, mean)"] = report["eligibility"].get("evaluate_mean_us")
+        rules = report["eligibility"]
+        summary["eligibility rules: µs per profile (mean / p95)"] = (
+            f"{rules['evaluate_profile']['mean_us']:.0f} / {rules['evaluate_profile']['p95_us']:.0f}")
+        summary["university matching: µs per name (mean / p95)"] = (
+            f"{rules['match_university']['mean_us']:.0f} / {rules['match_university']['p95_us']:.0f}")
     return summary
 
 
