@@ -2,37 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.eligibility.ask import ASK_ACTIONS
-from talentbot.eligibility_chat.slots import BOOKKEEPING_SLOTS, FORM_SLOTS
-
-
-def form_tracker(text: str, intent: str = "inform", entities: list[tuple[str, str]] | None = None,
-                 requested: str | None = None, language: str = "en", **slots: Any) -> Tracker:
-    """The tracker of eligibility_form: all form slots empty unless given, `requested` the slot asked last."""
-    values = {slot: None for slot in (*FORM_SLOTS, *BOOKKEEPING_SLOTS)}
-    values.update({"language": language, "scheme": None, "requested_slot": requested, **slots})
-    return Tracker.from_dict(
-        {
-            "sender_id": "test-user",
-            "slots": values,
-            "latest_message": {
-                "text": text,
-                "intent": {"name": intent, "confidence": 0.99},
-                "entities": [{"entity": k, "value": v} for k, v in (entities or [])],
-            },
-            "events": [],
-            "paused": False,
-            "latest_input_channel": "rest",
-            "active_loop": {"name": "eligibility_form"},
-            "latest_action_name": "eligibility_form",
-        }
-    )
+from talentbot.eligibility_chat.slots import FORM_SLOTS
 
 
 def test_there_is_one_ask_action_per_form_slot() -> None:
@@ -47,7 +21,7 @@ def test_there_is_one_ask_action_per_form_slot() -> None:
         ("elig_income", "zh-Hans", "您过去一年的年收入大约是多少港币？（例如 260万港币）", "跳过"),
     ],
 )
-async def test_question_in_the_users_language(slot: str, language: str, question: str, first_button: str) -> None:
+async def test_question_in_the_users_language(form_tracker, slot: str, language: str, question: str, first_button: str) -> None:
     dispatcher = CollectingDispatcher()
     events = await ASK_ACTIONS[slot]().run(dispatcher, form_tracker("", language=language), {})
     [message] = dispatcher.messages
@@ -55,7 +29,7 @@ async def test_question_in_the_users_language(slot: str, language: str, question
     assert events == []
 
 
-async def test_after_an_ambiguous_university_it_asks_which_one() -> None:
+async def test_after_an_ambiguous_university_it_asks_which_one(form_tracker) -> None:
     dispatcher = CollectingDispatcher()
     tracker = form_tracker("", elig_candidates=["Shanghai Jiao Tong University", "Xi'an Jiaotong University"])
     await ASK_ACTIONS["elig_university"]().run(dispatcher, tracker, {})

@@ -2,38 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from rasa_sdk.events import SlotSet
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.eligibility.result import ActionEligibilityResult
-from talentbot.eligibility_chat.slots import BOOKKEEPING_SLOTS, FORM_SLOTS
-
-
-def form_tracker(text: str, intent: str = "inform", entities: list[tuple[str, str]] | None = None,
-                 requested: str | None = None, language: str = "en", **slots: Any) -> Tracker:
-    """The tracker of eligibility_form: all form slots empty unless given, `requested` the slot asked last."""
-    values = {slot: None for slot in (*FORM_SLOTS, *BOOKKEEPING_SLOTS)}
-    values.update({"language": language, "scheme": None, "requested_slot": requested, **slots})
-    return Tracker.from_dict(
-        {
-            "sender_id": "test-user",
-            "slots": values,
-            "latest_message": {
-                "text": text,
-                "intent": {"name": intent, "confidence": 0.99},
-                "entities": [{"entity": k, "value": v} for k, v in (entities or [])],
-            },
-            "events": [],
-            "paused": False,
-            "latest_input_channel": "rest",
-            "active_loop": {"name": "eligibility_form"},
-            "latest_action_name": "eligibility_form",
-        }
-    )
 
 
 async def run(tracker) -> tuple[list[dict], list]:
@@ -50,7 +23,7 @@ async def run(tracker) -> tuple[list[dict], list]:
         ("zh-Hans", "✅ 高才通计划（A类）", "入境处决定"),
     ],
 )
-async def test_result_for_the_scheme_asked_about(language: str, fits: str, decides: str) -> None:
+async def test_result_for_the_scheme_asked_about(form_tracker, language: str, fits: str, decides: str) -> None:
     messages, events = await run(form_tracker("", language=language, elig_scope="TTPS", elig_income=2_600_000.0))
     texts = [m["text"] for m in messages]
     assert texts[1].startswith(fits)
@@ -59,13 +32,13 @@ async def test_result_for_the_scheme_asked_about(language: str, fits: str, decid
     assert events == [SlotSet("elig_turn", None), SlotSet("elig_candidates", None)]
 
 
-async def test_skipped_answers_are_listed_as_still_open() -> None:
+async def test_skipped_answers_are_listed_as_still_open(form_tracker) -> None:
     messages, _ = await run(form_tracker("", elig_scope="QMAS", elig_age="skipped", elig_degree="master"))
     assert any("Still open" in m["text"] and "your age" in m["text"] for m in messages)
 
 
 @pytest.mark.parametrize("language, goodbye", [("en", "I've stopped the check"), ("zh-Hant", "已經停咗"),
                                                ("zh-Hans", "评估已结束")])
-async def test_a_stopped_check_says_goodbye_instead(language: str, goodbye: str) -> None:
+async def test_a_stopped_check_says_goodbye_instead(form_tracker, language: str, goodbye: str) -> None:
     messages, _ = await run(form_tracker("", language=language, elig_turn="stopped", elig_income=2_600_000.0))
     assert len(messages) == 1 and goodbye in messages[0]["text"]

@@ -2,40 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from rasa_sdk.events import SlotSet
-from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.eligibility.validate import ValidateEligibilityForm
-from talentbot.eligibility_chat.slots import BOOKKEEPING_SLOTS, FORM_SLOTS
 
 DOMAIN = {"forms": {"eligibility_form": {"required_slots": ["elig_income", "elig_degree"]}}}
-
-
-def form_tracker(text: str, intent: str = "inform", entities: list[tuple[str, str]] | None = None,
-                 requested: str | None = None, language: str = "en", **slots: Any) -> Tracker:
-    """The tracker of eligibility_form: all form slots empty unless given, `requested` the slot asked last."""
-    values = {slot: None for slot in (*FORM_SLOTS, *BOOKKEEPING_SLOTS)}
-    values.update({"language": language, "scheme": None, "requested_slot": requested, **slots})
-    return Tracker.from_dict(
-        {
-            "sender_id": "test-user",
-            "slots": values,
-            "latest_message": {
-                "text": text,
-                "intent": {"name": intent, "confidence": 0.99},
-                "entities": [{"entity": k, "value": v} for k, v in (entities or [])],
-            },
-            "events": [],
-            "paused": False,
-            "latest_input_channel": "rest",
-            "active_loop": {"name": "eligibility_form"},
-            "latest_action_name": "eligibility_form",
-        }
-    )
 
 
 async def run(tracker) -> tuple[list[dict], list]:
@@ -56,14 +29,14 @@ def slot_sets(events: list) -> dict:
         ("zh-Hans", "我能申请高才通吗", "我们来看看您是否符合高才通计划"),
     ],
 )
-async def test_starting_the_check_for_one_scheme(language: str, text: str, intro: str) -> None:
+async def test_starting_the_check_for_one_scheme(form_tracker, language: str, text: str, intro: str) -> None:
     messages, events = await run(form_tracker(text, "check_eligibility", [("scheme", "TTPS")], language=language))
     assert messages[0]["text"].startswith(intro)
     assert slot_sets(events)["elig_scope"] == "TTPS"
     assert events[-1] == SlotSet("requested_slot", "elig_income")
 
 
-async def test_several_facts_fill_several_slots_and_the_check_ends_when_settled() -> None:
+async def test_several_facts_fill_several_slots_and_the_check_ends_when_settled(form_tracker) -> None:
     messages, events = await run(form_tracker("I earn 2.6M, master's from HKU, graduated 2019",
                                               requested="elig_income", elig_scope="TTPS"))
     slots = slot_sets(events)
@@ -73,27 +46,27 @@ async def test_several_facts_fill_several_slots_and_the_check_ends_when_settled(
     assert messages[0]["text"].startswith("Noted:")
 
 
-async def test_a_correction_overwrites_in_cantonese() -> None:
+async def test_a_correction_overwrites_in_cantonese(form_tracker) -> None:
     messages, events = await run(form_tracker("其實我係博士", requested="elig_job_offer", language="zh-Hant",
                                               elig_degree="master"))
     assert slot_sets(events)["elig_degree"] == "doctorate"
     assert messages[0]["text"] == "明白，已經改好：最高學歷 博士。"
 
 
-async def test_stop_ends_the_form_and_marks_it_for_the_result_action() -> None:
+async def test_stop_ends_the_form_and_marks_it_for_the_result_action(form_tracker) -> None:
     messages, events = await run(form_tracker("不用了", "deny", requested="elig_income", language="zh-Hans"))
     assert slot_sets(events)["elig_turn"] == "stopped"
     assert events[-1] == SlotSet("requested_slot", None)
 
 
-async def test_a_question_in_the_middle_sets_nothing_so_rasa_hands_it_to_the_rules() -> None:
+async def test_a_question_in_the_middle_sets_nothing_so_rasa_hands_it_to_the_rules(form_tracker) -> None:
     messages, events = await run(form_tracker("what is QMAS?", "ask_scheme_info", [("scheme", "QMAS")],
                                               requested="elig_income", elig_scope="TTPS"))
     assert messages == []
     assert events == [SlotSet("requested_slot", "elig_income")]  # only requested_slot: the form is rejected
 
 
-async def test_required_slots_are_only_the_next_decisive_one() -> None:
+async def test_required_slots_are_only_the_next_decisive_one(form_tracker) -> None:
     action = ValidateEligibilityForm()
     tracker = form_tracker("hmm", requested="elig_income", elig_scope="TTPS", elig_income=1_000_000.0)
     assert await action.required_slots([], CollectingDispatcher(), tracker, DOMAIN) == ["elig_degree"]
