@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import re
 from typing import Mapping
+
+import aiohttp
 
 from connectors import registry
 from connectors.senders import channel_of, namespaced
@@ -27,11 +30,46 @@ async def service_window_open(channel: str, recipient_id: str, env: Mapping[str,
         await input_channel.aclose()
 
 
+class CannotDeliver(RuntimeError):
+    """The channel has no way to reach the user now (a REST client; a web page that is closed)."""
+
+
+WEB_CHANNELS = ("socketio", "rest")
+"""The web page talks socket.io and falls back to REST; its conversation ids are ``web:<hex>`` either way."""
+
+WEB_SESSION_ID = re.compile(r"web:[0-9a-f]{32}")
+
+RASA_URL_VARIABLE = "RASA_URL"
+DEFAULT_RASA_URL = "http://127.0.0.1:5005"
+TOKEN_VARIABLE = "RASA_AUTH_TOKEN"
+
+PUSH_TIMEOUT_S = 10
+
+
+async def push_to_web(recipient_id: str, text: str, env: Mapping[str, str] = os.environ) -> None:
+    """Asks the Rasa server, which holds the page's socket, to send ``text`` to it (connectors/webchat.py `/push`)."""
+    url = env.get(RASA_URL_VARIABLE, DEFAULT_RASA_URL).rstrip("/") + "/webhooks/socketio/push"
+    headers = {"Authorization": f"Bearer {env.get(TOKEN_VARIABLE, '')}"}
+    timeout = aiohttp.ClientTimeout(total=PUSH_TIMEOUT_S)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        async with session.post(url, json={"recipient_id": recipient_id, "text": text}, headers=headers) as reply:
+            if reply.status == 409:
+                raise CannotDeliver("the user's chat page is not open; they will not see this reply")
+            if reply.status != 200:
+                raise RuntimeError(f"the Rasa server refused the message ({reply.status}: {await reply.text()})")
+
+
 async def send_text(channel: str, recipient_id: str, text: str, env: Mapping[str, str] = os.environ) -> None:
     """Sends ``text`` to a user of ``channel`` (split and rendered as that channel does for Rasa's answers).
 
-    Raises ServiceWindowClosed when the platform's customer-service window has passed (the staff console shows
-    it), KeyError when the channel is not configured, and the platform's errors otherwise."""
+    Raises ServiceWindowClosed when the platform's customer-service window has passed, CannotDeliver when the
+    channel cannot reach the user now (the staff console shows both), KeyError when the channel is not
+    configured, and the platform's errors otherwise."""
+    if channel in WEB_CHANNELS:
+        if not WEB_SESSION_ID.fullmatch(recipient_id):
+            raise CannotDeliver("a REST client only gets answers to its own requests; this reply stays on the ticket")
+        await push_to_web(recipient_id, text, env)
+        return
     if channel not in registry.CHANNELS:
         raise KeyError(f"unknown channel {channel!r}")
     registry.require(channel, env)
@@ -46,4 +84,4 @@ async def send_text(channel: str, recipient_id: str, text: str, env: Mapping[str
         await input_channel.aclose()
 
 
-__all__ = ["send_text", "service_window_open", "ServiceWindowClosed"]
+__all__ = ["CannotDeliver", "send_text", "service_window_open", "ServiceWindowClosed"]

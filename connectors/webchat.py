@@ -6,19 +6,23 @@ to Rasa's REST channel on the same origin when the websocket cannot connect.
 
 from __future__ import annotations
 
+import hmac
 import inspect
 import json
 import logging
+import os
 import re
 import uuid
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text, Tuple
 
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+
+from connectors.handoff_gate import gated
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +89,7 @@ class SocketIOChannel(SocketIOInput):
     """
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        on_new_message = gated(on_new_message)  # staff may have this conversation
         hook = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None  # set by super().blueprint
@@ -120,7 +125,48 @@ class SocketIOChannel(SocketIOInput):
                 )
             )
 
+        @hook.route("/push", methods=["POST"])
+        async def push(request: Request) -> HTTPResponse:
+            """A message for a web user sent later (a staff reply): `{"recipient_id": "web:<hex>", "text": "..."}`,
+            authorised with the Rasa server's API token (the staff console holds it)."""
+            refusal = push_refusal(request.headers.get("Authorization"), os.environ.get(PUSH_TOKEN_VARIABLE))
+            if refusal:
+                return response.json({"error": refusal[1]}, status=refusal[0])
+            body = request.json if isinstance(request.json, Mapping) else {}
+            recipient, text = body.get("recipient_id"), body.get("text")
+            if not (isinstance(recipient, str) and SESSION_ID.fullmatch(recipient)):
+                return response.json({"error": "recipient_id must be a web session id"}, status=400)
+            if not (isinstance(text, str) and text.strip()):
+                return response.json({"error": "send a non-empty text"}, status=400)
+            if not _has_participants(sio, namespace, recipient):
+                return response.json({"error": "the user's chat page is not connected"}, status=409)
+            output = _RoomOutput(sio, self.bot_message_evt, recipient, namespace)
+            await output.send_text_message(recipient, text)
+            return response.json({"status": "sent"})
+
         return hook
+
+
+PUSH_TOKEN_VARIABLE = "RASA_AUTH_TOKEN"
+"""The token of Rasa's HTTP API (`rasa run --auth-token`); the push route takes the same one."""
+
+
+def push_refusal(authorization: Optional[str], token: Optional[str]) -> Optional[Tuple[int, str]]:
+    """Why a push request is refused (status, message), or None: `Authorization: Bearer <token>` must match."""
+    if not token:
+        return 503, f"pushing is off: {PUSH_TOKEN_VARIABLE} is not set"
+    given = (authorization or "").removeprefix("Bearer ").strip()
+    if not hmac.compare_digest(given.encode(), token.encode()):
+        return 401, "missing or wrong token"
+    return None
+
+
+def _has_participants(sio: Any, namespace: Text, room: Text) -> bool:
+    """Whether a socket of this server is in the room (the user's page is open); a push to nobody is refused."""
+    try:
+        return any(True for _ in sio.manager.get_participants(namespace, room))
+    except KeyError:  # no socket has ever joined the namespace or room
+        return False
 
 
 class _RoomOutput(SocketIOOutput):

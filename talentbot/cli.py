@@ -60,6 +60,12 @@ def _staff(args: argparse.Namespace) -> int:
     return main_staff_add(args.extra, sys.stdin)
 
 
+def _console(args: argparse.Namespace) -> int:
+    from talentbot.handoff.service import run_console
+
+    return run_console(args.port)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="talentbot", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +110,12 @@ def build_parser() -> argparse.ArgumentParser:
         "add", help="--username U --role agent|supervisor; the password is read from standard input", add_help=False
     )
     staff_add.set_defaults(handler=_staff, passes_options=True)  # its options are parsed by talentbot.handoff.cli
+
+    console = commands.add_parser(
+        "console", help="the staff console alone (talentbot run starts it too); RASA_URL and RASA_AUTH_TOKEN reach Rasa"
+    )
+    console.add_argument("--port", type=int, default=None, help="default STAFF_CONSOLE_PORT or 8080")
+    console.set_defaults(handler=_console)
     return parser
 
 

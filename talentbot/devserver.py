@@ -118,6 +118,12 @@ class RunningAssistant:
     rasa: subprocess.Popen
     actions: subprocess.Popen
     workdir: Path
+    console_url: Optional[str] = None
+    console: Optional[subprocess.Popen] = None
+    handoff_db_url: Optional[str] = None
+
+    def processes(self) -> List[subprocess.Popen]:
+        return [p for p in (self.rasa, self.actions, self.console) if p is not None]
 
 
 @contextlib.contextmanager
@@ -131,11 +137,15 @@ def assistant(
     action_port: Optional[int] = None,
     token: Optional[str] = None,
     logs: bool = True,
+    console_port: Optional[int] = None,
+    console: bool = True,
 ) -> Iterator[RunningAssistant]:
-    """Starts both servers and waits until they answer; stops them on leaving, whatever happened.
+    """Starts the servers and waits until they answer; stops them on leaving, whatever happened.
 
     `endpoints` is a file, or a dict written to `workdir` with `action_endpoint` pointed at our action server.
-    With `logs`, server output goes to `workdir/rasa.log` and `workdir/actions.log`; else to this terminal.
+    With `logs`, server output goes to `workdir/rasa.log`, `actions.log` and `console.log`; else to this terminal.
+    The handoff queue is HANDOFF_DB_URL's database, else `workdir/handoff.sqlite3`; with `console`, the staff
+    console runs on `console_port` (a free one if not given).
     """
     rasa_port = rasa_port or free_port()
     action_port = action_port or free_port()
@@ -143,6 +153,11 @@ def assistant(
     workdir.mkdir(parents=True, exist_ok=True)
     full_env = {"SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "2", **(env or os.environ)}
     full_env["ACTION_SERVER_URL"] = f"http://127.0.0.1:{action_port}/webhook"
+    # the Rasa server, the channels' push route and the staff console share the API token and the queue
+    full_env["RASA_AUTH_TOKEN"] = token
+    full_env["RASA_URL"] = f"http://127.0.0.1:{rasa_port}"
+    full_env.setdefault("HANDOFF_DB_URL", f"sqlite:///{workdir.resolve() / 'handoff.sqlite3'}")
+    prepare_handoff_database(full_env["HANDOFF_DB_URL"])
     if isinstance(endpoints, dict):
         action_endpoint = {"url": full_env["ACTION_SERVER_URL"], "enable_selective_domain": True}
         content = {"action_endpoint": action_endpoint, **endpoints}
@@ -167,18 +182,60 @@ def assistant(
             ],
             full_env, workdir / "rasa.log" if logs else None,
         )
+        console_process, console_url = None, None
+        if console:
+            console_port = console_port or free_port()
+            console_process = servers.start(
+                [sys.executable, "-m", "talentbot.cli", "console", "--port", str(console_port)],
+                full_env, workdir / "console.log" if logs else None,
+            )
+            console_url = f"http://127.0.0.1:{console_port}"
         wait_until_ready(f"http://127.0.0.1:{action_port}/health", actions)
         wait_until_ready(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa)
+        if console_process is not None:
+            wait_until_ready(f"{console_url}/login", console_process)
         yield RunningAssistant(
-            f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", token, rasa, actions, workdir
+            f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", token, rasa, actions, workdir,
+            console_url, console_process, full_env["HANDOFF_DB_URL"],
         )
     finally:
         servers.stop()
 
 
+def prepare_handoff_database(url: str) -> None:
+    """Creates the queue's PostgreSQL database if needed and brings its schema up to date, once, before the
+    processes that share it start (two of them migrating a fresh database at once could collide)."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from talentbot.handoff.store import SqlTicketStore
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql" and parsed.database:
+        admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT", future=True)
+        try:
+            with admin.connect() as connection:
+                exists = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                            {"name": parsed.database}).first()
+                if not exists:
+                    connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
+        finally:
+            admin.dispose()
+    SqlTicketStore.from_url(url).close()
+
+
 def production_env(base: Mapping[str, str]) -> Dict[str, str]:
-    """The environment for bot/endpoints.production.yml: the defaults above, unless set already."""
-    return {**PRODUCTION_DEFAULTS, **base}
+    """The environment for bot/endpoints.production.yml: the defaults above, unless set already; the handoff queue
+    shares the tracker store's PostgreSQL database unless HANDOFF_DB_URL says otherwise."""
+    env = {**PRODUCTION_DEFAULTS, **base}
+    if not env.get("HANDOFF_DB_URL"):
+        from sqlalchemy.engine import URL
+
+        env["HANDOFF_DB_URL"] = URL.create(
+            "postgresql", username=env["DB_USER"], password=env["DB_PASSWORD"] or None, host=env["DB_HOST"],
+            port=int(env["DB_PORT"]), database=env["DB_NAME"],
+        ).render_as_string(hide_password=False)
+    return env
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -186,7 +243,8 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def run(rasa_port: int = 5005, action_port: int = 5055, production: bool = False) -> int:
+def run(rasa_port: int = 5005, action_port: int = 5055, production: bool = False,
+        console_port: Optional[int] = None) -> int:
     """Runs the assistant in the foreground until Ctrl-C; returns the exit code."""
     model = ensure_model()
     env = dict(os.environ)
@@ -200,7 +258,7 @@ def run(rasa_port: int = 5005, action_port: int = 5055, production: bool = False
     try:
         with assistant(
             model, paths.VAR, endpoints, env=env, rasa_port=rasa_port, action_port=action_port, token=token,
-            logs=False,
+            logs=False, console_port=console_port or int(env.get("STAFF_CONSOLE_PORT", 8080)),
         ) as running:
             base = f"http://localhost:{rasa_port}"
             store = f"PostgreSQL {env['DB_HOST']} + Redis lock store" if production else "SQLite trackers.db"
@@ -211,10 +269,12 @@ def run(rasa_port: int = 5005, action_port: int = 5055, production: bool = False
                 f"  socket.io        {base}/socket.io\n"
                 f"  HTTP API         {base}/status?token={token}  (token in RASA_AUTH_TOKEN)\n"
                 f"  action server    http://localhost:{action_port}/health\n"
+                f"  staff console    {running.console_url}/  (accounts: talentbot staff add --username U "
+                "--role agent|supervisor)\n"
                 f"  tracker store    {store}\n",
                 flush=True,
             )
-            while running.rasa.poll() is None and running.actions.poll() is None:
+            while all(process.poll() is None for process in running.processes()):
                 time.sleep(0.5)
             print("A server stopped unexpectedly; stopping the rest.", file=sys.stderr)
             return 1

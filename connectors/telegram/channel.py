@@ -17,6 +17,7 @@ from telegram.error import TelegramError
 from connectors import registry
 from connectors.choices import Choice, choices_from_buttons
 from connectors.guards import body_too_large
+from connectors.handoff_gate import gated
 from connectors.locale import language_hint
 from connectors.output import TextFirstOutput, remember_language
 from connectors.senders import namespaced, native_id
@@ -151,6 +152,7 @@ class TelegramInput(InputChannel):
         return TelegramOutput(self.bot, self.state, self.texts, self.ready)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        on_new_message = gated(on_new_message)  # staff may have this conversation
         hook = Blueprint(f"telegram_webhook_{id(self)}", __name__)
 
         @hook.route("/", methods=["GET"])

@@ -17,6 +17,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
 from connectors import registry
 from connectors.guards import body_too_large
+from connectors.handoff_gate import gated
 from connectors.locale import language_hint
 from connectors.output import TextFirstOutput, known_language, remember_language, take_pending_choice
 from connectors.senders import namespaced
@@ -188,6 +189,7 @@ class WeChatInput(InputChannel):
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        on_new_message = gated(on_new_message)  # staff may have this conversation
         hook = Blueprint(f"wechat_webhook_{id(self)}", __name__)
 
         @hook.route("/", methods=["GET"])

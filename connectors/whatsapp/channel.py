@@ -16,6 +16,7 @@ from sanic.response import HTTPResponse
 from connectors import registry
 from connectors.choices import Choice, choices_from_buttons
 from connectors.guards import body_too_large
+from connectors.handoff_gate import gated
 from connectors.output import TextFirstOutput, known_language, take_pending_choice
 from connectors.senders import namespaced, native_id
 from connectors.state import StateStore, open_state_store
@@ -151,6 +152,7 @@ class WhatsAppInput(InputChannel):
         return WhatsAppOutput(self.client, self.state, self.texts)
 
     def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
+        on_new_message = gated(on_new_message)  # staff may have this conversation
         hook = Blueprint(f"whatsapp_webhook_{id(self)}", __name__)
 
         @hook.route("/", methods=["GET"])

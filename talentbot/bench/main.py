@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 
 
 from talentbot import paths
-from talentbot.bench import load
+from talentbot.bench import handoff, load
 from talentbot.bench.conversations import EXAMPLES, run_examples
 from talentbot.bench.procs import tree_rss_mb
 from talentbot.bench.wechat import measure_wechat_path
@@ -35,8 +35,11 @@ STARTER_MESSAGES = ["hello", "I am sad", "yes", "great", "bye", "hi there", "not
 
 TARGETS = {
     "intent_macro_f1_min": 0.95, "p95_sequential_ms_max": 60, "p95_open_loop_ms_max": 300,
-    "training_s_max": 600, "rasa_rss_mb_max": 1536, "throughput_ratio_min": 1.0,
+    "training_s_max": 600, "rasa_rss_mb_max": 1536, "throughput_ratio_min": 1.0, "staff_reply_p95_ms_max": 1000,
 }
+
+SOCKETIO = {"connectors.webchat.SocketIOChannel": {
+    "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True}}
 
 
 def timed_training(out: Path) -> Dict[str, float]:
@@ -71,12 +74,16 @@ def measure_ours(model: Path, quick: bool, production: bool, work: Path) -> Dict
         env = dict(os.environ)
         endpoints = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "bench_trackers.db")}}
     name = "production" if production else "embedded"
-    with assistant(model, work / name, endpoints, {"rest": None}, env=env) as running:
+    credentials = {"connectors.rest.RestInput": None, **SOCKETIO}
+    with assistant(model, work / name, endpoints, credentials, env=env) as running:
         asyncio.run(load.closed_loop(running.url, OUR_MESSAGES, 2, 5))  # warm-up
         report = {"rss_mb_idle": {"rasa": tree_rss_mb(running.rasa.pid), "actions": tree_rss_mb(running.actions.pid)}}
         report["loads"] = run_loads(running.url, OUR_MESSAGES, quick)
         if not production and EXAMPLES.exists():
             report["dev_conversations"] = run_examples(running.url)
+        if not production:
+            report["staff_reply"] = asyncio.run(handoff.measure(
+                running.url, running.console_url, running.handoff_db_url, users=2 if quick else 5))
         report["rss_mb_after"] = {"rasa": tree_rss_mb(running.rasa.pid), "actions": tree_rss_mb(running.actions.pid)}
         return report
 
@@ -152,6 +159,11 @@ def summarise(report: Dict) -> Dict:
     conversations = (report.get("embedded") or {}).get("dev_conversations")
     if conversations:
         summary["dev conversations: turns passed"] = f"{conversations['passed']}/{conversations['turns']}"
+    staff_reply = (report.get("embedded") or {}).get("staff_reply")
+    if staff_reply:
+        summary["staff reply → web page: p50 / p95 / max (ms)"] = (
+            f"{staff_reply['p50_ms']} / {staff_reply['p95_ms']} / {staff_reply['max_ms']}"
+            f" ({staff_reply['replies']} replies, {staff_reply['undelivered']} undelivered)")
     if report.get("wechat"):
         wechat = report["wechat"]
         summary["wechat: p95 / max POST→reply (ms), 20 users"] = f"{wechat['p95_ms']} / {wechat['max_ms']}"

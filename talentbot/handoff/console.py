@@ -439,10 +439,16 @@ async def _no_transcript(conversation_id: str) -> List[Turn]:
 
 
 def serve(port: Optional[int] = None, deliver: Deliver = _undelivered,
-          transcript: TranscriptSource = _no_transcript, resume: Resume = _no_resume) -> None:
+          transcript: TranscriptSource = _no_transcript, resume: Resume = _no_resume,
+          cleanup: Optional[Callable[[], Awaitable[None]]] = None) -> None:
     """Runs the console until interrupted, on STAFF_CONSOLE_PORT (8080) and HANDOFF_DB_URL's database."""
     store = SqlTicketStore.from_url()
     app = build_app(store, StaffDirectory(store.engine), deliver, transcript, resume=resume,
                     secure_cookie=os.environ.get(SECURE_COOKIE_VARIABLE) == "1")
+    if cleanup is not None:
+        async def run_cleanup(_app: web.Application) -> None:
+            await cleanup()
+
+        app.on_cleanup.append(run_cleanup)
     web.run_app(app, host=os.environ.get(HOST_VARIABLE, DEFAULT_HOST),
                 port=port or int(os.environ.get(PORT_VARIABLE, DEFAULT_PORT)), shutdown_timeout=5)

@@ -17,10 +17,26 @@ from aiohttp import web
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from sanic import Sanic
 
+from connectors.handoff_gate import HandoffGate, use_gate
 from connectors.state import RedisStateStore, SQLiteStateStore
+from talentbot.handoff.policy import default_policy
+from talentbot.handoff.store import SqlTicketStore
 
 FIXTURES = Path(__file__).with_name("fixtures")
 REDIS_URL = "redis://127.0.0.1:6379/0"
+
+
+# --- the handoff queue every channel consults ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def handoff_store(tmp_path_factory: pytest.TempPathFactory):
+    """The channels' handoff gate on a queue database of this test run (never the project's var/)."""
+    store = SqlTicketStore.from_url(f"sqlite:///{tmp_path_factory.mktemp('handoff') / 'handoff.sqlite3'}")
+    use_gate(HandoffGate(store, default_policy()))
+    yield store
+    use_gate(None)
+    store.close()
 
 
 # --- state stores --------------------------------------------------------------------------------------------

@@ -59,3 +59,53 @@ async def test_ids_of_another_channel_and_unknown_channels_are_refused(env) -> N
         await send_text("telegram", "whatsapp:85291234567", "x", env)
     with pytest.raises(KeyError):
         await send_text("line", "line:1", "x", env)
+
+
+# --- the web page: staff replies are pushed through the Rasa server that holds the page's socket ----------------
+
+
+@pytest.fixture
+async def rasa_push():
+    """A stand-in for the Rasa server's `/webhooks/socketio/push` route: records pushes, answers as told."""
+    from aiohttp import web
+
+    pushes: list = []
+    answer = {"status": 200}
+
+    async def push(request: web.Request) -> web.Response:
+        pushes.append((request.headers.get("Authorization"), await request.json()))
+        return web.json_response({}, status=answer["status"])
+
+    app = web.Application()
+    app.router.add_post("/webhooks/socketio/push", push)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield {"url": f"http://127.0.0.1:{port}", "pushes": pushes, "answer": answer}
+    await runner.cleanup()
+
+
+WEB_USER = "web:" + "a" * 32
+
+
+@pytest.mark.parametrize("channel", ["socketio", "rest"])
+async def test_a_web_page_user_gets_the_reply_pushed_with_the_api_token(rasa_push, channel) -> None:
+    env = {"RASA_URL": rasa_push["url"], "RASA_AUTH_TOKEN": "tok"}
+    await send_text(channel, WEB_USER, "你好，我係同事阿欣", env)
+    assert rasa_push["pushes"] == [("Bearer tok", {"recipient_id": WEB_USER, "text": "你好，我係同事阿欣"})]
+
+
+async def test_a_closed_page_or_a_plain_rest_client_cannot_be_reached(rasa_push) -> None:
+    from connectors.outbound import CannotDeliver
+
+    env = {"RASA_URL": rasa_push["url"], "RASA_AUTH_TOKEN": "tok"}
+    with pytest.raises(CannotDeliver):
+        await send_text("rest", "curl-user-1", "hello", env)
+    rasa_push["answer"]["status"] = 409
+    with pytest.raises(CannotDeliver):
+        await send_text("socketio", WEB_USER, "hello", env)
+    rasa_push["answer"]["status"] = 401
+    with pytest.raises(RuntimeError, match="refused"):
+        await send_text("socketio", WEB_USER, "hello", env)

@@ -3,11 +3,9 @@ answer reaches the socket (Rasa 3.6's own channel loses it with python-socketio 
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 import pytest
-import websockets
 
 from connectors.webchat import (
     MAX_MESSAGE_CHARS,
@@ -18,6 +16,7 @@ from connectors.webchat import (
     new_session_id,
     user_message_text,
 )
+from talentbot.bench.socketio_client import SocketIOClient
 
 OURS = "web:" + "0123456789abcdef" * 2
 
@@ -86,42 +85,6 @@ def test_metadata_is_an_object_or_nothing(data: dict, metadata: dict) -> None:
 
 
 # --- the channel mounted in a real Sanic app, spoken to as the page does (Engine.IO v4 / Socket.IO v5) ---------
-
-
-class SocketIOClient:
-    """The page's protocol over a plain websocket: open, connect, events; answers the server's pings."""
-
-    def __init__(self, ws: Any) -> None:
-        self.ws = ws
-
-    @classmethod
-    async def connect(cls, base_url: str) -> "SocketIOClient":
-        ws = await websockets.connect(base_url.replace("http", "ws", 1) + "/socket.io/?EIO=4&transport=websocket")
-        client = cls(ws)
-        assert (await ws.recv()).startswith("0{")  # Engine.IO open
-        await ws.send("40")
-        assert (await ws.recv()).startswith("40")  # Socket.IO connect to "/"
-        return client
-
-    async def emit(self, event: str, data: Any) -> None:
-        await self.ws.send("42" + json.dumps([event, data]))
-
-    async def event(self, timeout_s: float = 5.0) -> list:
-        while True:
-            packet = await asyncio.wait_for(self.ws.recv(), timeout_s)
-            if packet == "2":
-                await self.ws.send("3")
-            elif packet.startswith("42"):
-                return json.loads(packet[2:])
-
-    async def session(self, session_id: Any = None) -> str:
-        await self.emit("session_request", {"session_id": session_id})
-        name, confirmed = await self.event()
-        assert name == "session_confirm"
-        return confirmed
-
-    async def close(self) -> None:
-        await self.ws.close()
 
 
 @pytest.fixture
@@ -193,3 +156,41 @@ async def test_a_message_before_any_session_is_ignored(socketio_url, assistant) 
         assert assistant.received == []
     finally:
         await client.close()
+
+
+# --- pushing a later message (a staff reply) to the page ---------------------------------------------------------
+
+
+@pytest.mark.server
+async def test_a_pushed_message_reaches_the_open_page_only_with_the_token(socketio_url, http, monkeypatch) -> None:
+    monkeypatch.setenv("RASA_AUTH_TOKEN", "api-token")
+    client = await SocketIOClient.connect(socketio_url)
+    try:
+        session = await client.session()
+        push = f"{socketio_url}/webhooks/socketio/push"
+        body = {"recipient_id": session, "text": "<b>Hi</b>, this is Amy from the team"}
+        assert (await http.post(push, json=body)).status_code == 401
+        assert (await http.post(push, json=body, headers={"Authorization": "Bearer wrong"})).status_code == 401
+        sent = await http.post(push, json=body, headers={"Authorization": "Bearer api-token"})
+        assert sent.status_code == 200
+        assert await client.event() == ["bot_uttered", {"text": "<b>Hi</b>, this is Amy from the team"}]
+        for bad in ({"recipient_id": "telegram:42", "text": "x"}, {"recipient_id": session, "text": " "}, []):
+            refused = await http.post(push, json=bad, headers={"Authorization": "Bearer api-token"})
+            assert refused.status_code == 400
+    finally:
+        await client.close()
+
+
+@pytest.mark.server
+async def test_a_push_to_a_closed_page_is_refused(socketio_url, http, monkeypatch) -> None:
+    monkeypatch.setenv("RASA_AUTH_TOKEN", "api-token")
+    answer = await http.post(f"{socketio_url}/webhooks/socketio/push", headers={"Authorization": "Bearer api-token"},
+                             json={"recipient_id": OURS, "text": "anyone there?"})
+    assert answer.status_code == 409
+
+
+@pytest.mark.server
+async def test_pushing_is_off_without_a_token(socketio_url, http, monkeypatch) -> None:
+    monkeypatch.delenv("RASA_AUTH_TOKEN", raising=False)
+    answer = await http.post(f"{socketio_url}/webhooks/socketio/push", json={"recipient_id": OURS, "text": "x"})
+    assert answer.status_code == 503

@@ -6,6 +6,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Dict, Iterator, List
 
 import httpx
@@ -17,7 +18,7 @@ from talentbot.devserver import RunningAssistant, assistant, production_env
 from talentbot.training import model_path
 
 CREDENTIALS = {
-    "rest": None,
+    "connectors.rest.RestInput": None,
     "connectors.webchat.WebChatInput": None,
     "connectors.webchat.SocketIOChannel": {
         "user_message_evt": "user_uttered", "bot_message_evt": "bot_uttered", "session_persistence": True,
@@ -97,3 +98,23 @@ def production_bot(tmp_path_factory) -> Iterator[Client]:
         with engine.connect() as connection:
             connection.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         engine.dispose()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Debian's headless Chromium driven by Playwright (never a downloaded browser)."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}: run scripts/install-system-deps.sh")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

@@ -6,8 +6,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from pathlib import Path
-from typing import Iterator, List
+from typing import List
 from urllib.parse import urlparse
 
 import pytest
@@ -17,11 +16,6 @@ from talentbot.language import EN, ZH_HANS, ZH_HANT, detect
 
 pytestmark = pytest.mark.server
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 PHONE = {"width": 390, "height": 844}
 """An iPhone 12-14 sized viewport in CSS pixels."""
 
@@ -55,18 +49,6 @@ def web_bot(request: pytest.FixtureRequest, tmp_path_factory):
     endpoints = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(workdir / "t.db")}}
     with assistant(conftest.trained_model(), workdir, endpoints, credentials) as running:
         yield conftest.Client(running)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    if not CHROMIUM.exists():
-        pytest.skip(f"Debian's chromium is not installed at {CHROMIUM}: run scripts/install-system-deps.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

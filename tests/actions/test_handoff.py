@@ -1,0 +1,73 @@
+"""action_handoff opens a ticket, tells the user their place in their language, and pauses the assistant."""
+
+from __future__ import annotations
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import ConversationPaused
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.handoff import ActionHandoff
+from talentbot.handoff.store import SqlTicketStore
+
+
+def tracker(sender: str, language: str, channel: str = "telegram", after: str = "utter_greet") -> Tracker:
+    events = [
+        {"event": "user", "text": "優才要幾多分", "parse_data": {"entities": [{"entity": "scheme", "value": "QMAS"}]}},
+        {"event": "action", "name": after},
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": "/request_human", "parse_data": {"entities": []}, "input_channel": channel},
+    ]
+    return Tracker.from_dict({
+        "sender_id": sender, "slots": {"language": language, "scheme": "QMAS", "topic": None},
+        "latest_message": {"text": "/request_human", "intent": {"name": "request_human"}, "entities": []},
+        "events": events, "paused": False, "latest_input_channel": channel, "active_loop": {},
+        "latest_action_name": "action_listen",
+    })
+
+
+@pytest.fixture
+def store(tmp_path) -> SqlTicketStore:
+    opened = SqlTicketStore.from_url(f"sqlite:///{tmp_path / 'handoff.sqlite3'}")
+    yield opened
+    opened.close()
+
+
+
+
+async def run(action: ActionHandoff, tracker_: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker_, {})
+    return dispatcher.messages, events
+
+
+async def test_opens_a_ticket_and_pauses(store) -> None:
+    messages, events = await run(ActionHandoff(store), tracker("telegram:42", "zh-Hant", after="utter_offer_staff"))
+    assert events == [ConversationPaused()]
+    [ticket] = store.list_by_status("waiting")
+    assert (ticket.conversation_id, ticket.channel, ticket.language, ticket.reason) == (
+        "telegram:42", "telegram", "zh-Hant", "not_understood")
+    assert ticket.schemes == ["QMAS"] and ticket.summary == "優才要幾多分"
+    [message] = messages
+    assert "排第 1 位" in message["text"] and "唔使喇" in message["text"]
+
+
+async def test_the_second_user_is_second_in_line(store) -> None:
+    await run(ActionHandoff(store), tracker("wechat:first", "en"))
+    messages, _ = await run(ActionHandoff(store), tracker("wechat:second", "zh-Hans", channel="wechat"))
+    assert "排在第 2 位" in messages[0]["text"]
+
+
+async def test_asking_twice_does_not_queue_twice(store) -> None:
+    await run(ActionHandoff(store), tracker("telegram:7", "en"))
+    messages, _ = await run(ActionHandoff(store), tracker("telegram:7", "en"))
+    assert len(store.list_by_status("waiting")) == 1 and "number 1" in messages[0]["text"]
+
+
+async def test_without_the_queue_the_user_gets_the_enquiry_contacts_and_the_bot_stays_on() -> None:
+    class Broken:
+        def open_ticket(self, *args, **kwargs):
+            raise ConnectionError("database down")
+
+    messages, events = await run(ActionHandoff(Broken()), tracker("telegram:9", "en"))  # type: ignore[arg-type]
+    assert events == [] and messages[0]["response"] == "utter_human_contact"

@@ -1,0 +1,111 @@
+"""While staff have a conversation, its messages go to the ticket; "cancel" while waiting returns to the assistant."""
+
+from __future__ import annotations
+
+import uuid
+from typing import List
+
+import pytest
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+
+from connectors.handoff_gate import HandoffGate
+from talentbot.handoff.accounts import StaffDirectory
+from talentbot.handoff.policy import default_policy
+from talentbot.handoff.store import SqlTicketStore
+
+
+class Recorder:
+    """Stands in for Rasa's handle_message and for resuming the tracker."""
+
+    def __init__(self) -> None:
+        self.to_bot: List[str] = []
+        self.resumed: List[str] = []
+
+    async def on_new_message(self, message: UserMessage) -> None:
+        self.to_bot.append(message.text)
+        await message.output_channel.send_text_message(message.sender_id, "assistant answer")
+
+    async def resume(self, conversation_id: str) -> None:
+        self.resumed.append(conversation_id)
+
+
+@pytest.fixture
+def store(tmp_path) -> SqlTicketStore:
+    opened = SqlTicketStore.from_url(f"sqlite:///{tmp_path / 'handoff.sqlite3'}")
+    for name in ("alice", "bob"):
+        StaffDirectory(opened.engine).add(name, "agent", "correct horse battery staple", rounds=4)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def gate(store, recorder) -> HandoffGate:
+    return HandoffGate(store, default_policy(), resume=recorder.resume)
+
+
+async def send(gate: HandoffGate, recorder: Recorder, sender: str, text: str) -> List[str]:
+    output = CollectingOutputChannel()
+    await gate.handle(UserMessage(text, output, sender, input_channel="rest"), recorder.on_new_message)
+    return [message["text"] for message in output.messages]
+
+
+def conversation() -> str:
+    return f"web:{uuid.uuid4().hex}"
+
+
+async def test_without_a_ticket_the_assistant_answers(gate, recorder) -> None:
+    assert await send(gate, recorder, conversation(), "hello") == ["assistant answer"]
+    assert recorder.to_bot == ["hello"]
+
+
+async def test_a_waiting_users_messages_join_the_ticket_with_their_place(gate, store, recorder) -> None:
+    first, second = conversation(), conversation()
+    store.open_ticket(first, "rest", "en", "requested")
+    ticket = store.open_ticket(second, "rest", "zh-Hant", "requested")
+    replies = await send(gate, recorder, second, "我想問下優才嘅計分")
+    assert replies == ["收到，已經加埋落你嘅查詢度。你而家排第 2 位。"]
+    assert recorder.to_bot == []
+    assert [(m.sender, m.text) for m in store.messages(ticket.id)] == [("user", "我想問下優才嘅計分")]
+
+
+async def test_messages_to_a_claimed_ticket_reach_staff_without_an_automatic_reply(gate, store, recorder) -> None:
+    user = conversation()
+    ticket = store.open_ticket(user, "rest", "en", "requested")
+    store.claim(ticket.id, "alice")
+    assert await send(gate, recorder, user, "cancel") == []
+    assert [m.text for m in store.messages(ticket.id)] == ["cancel"]
+    assert store.get(ticket.id).status == "assigned" and recorder.resumed == []
+
+
+async def test_cancel_while_waiting_closes_the_ticket_and_resumes_the_assistant(gate, store, recorder) -> None:
+    user = conversation()
+    ticket = store.open_ticket(user, "rest", "zh-Hans", "not_understood")
+    assert await send(gate, recorder, user, "不用了") == ["好的，已经为您取消排队。您现在回到了智能助手，请问想了解什么？"]
+    closed = store.get(ticket.id)
+    assert (closed.status, closed.resolution) == ("resolved", "cancelled")
+    assert recorder.resumed == [user] and recorder.to_bot == []
+    assert await send(gate, recorder, user, "what is TTPS") == ["assistant answer"]
+
+
+async def test_a_cancel_that_loses_to_a_claim_goes_to_the_staff_member(gate, store, recorder) -> None:
+    user = conversation()
+    ticket = store.open_ticket(user, "rest", "en", "requested")
+    stale = store.get(ticket.id)
+    store.claim(ticket.id, "bob")
+    assert await gate._cancel(stale, UserMessage("cancel", CollectingOutputChannel(), user)) is True
+    assert store.get(ticket.id).status == "assigned" and [m.text for m in store.messages(ticket.id)] == ["cancel"]
+    assert recorder.resumed == []
+
+
+async def test_the_assistant_answers_if_the_queue_database_is_down(recorder) -> None:
+    class Broken:
+        def open_ticket_for(self, conversation_id: str):
+            raise ConnectionError("database down")
+
+    gate = HandoffGate(Broken(), default_policy(), resume=recorder.resume)  # type: ignore[arg-type]
+    assert await send(gate, recorder, conversation(), "hello") == ["assistant answer"]
