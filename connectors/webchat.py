@@ -16,6 +16,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text, Tuple
 
+import socketio
+from socketio.async_pubsub_manager import AsyncPubSubManager
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
@@ -23,6 +25,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.handoff_gate import gated
+from connectors.state import STATE_URL_ENV
 
 logger = logging.getLogger(__name__)
 
@@ -93,6 +96,13 @@ class SocketIOChannel(SocketIOInput):
         hook = super().blueprint(on_new_message)
         sio = self.sio
         assert sio is not None  # set by super().blueprint
+        if share_rooms_through_redis(sio, os.environ.get(STATE_URL_ENV, "")):
+
+            @hook.listener("before_server_start")
+            async def own_host_id(*_: Any) -> None:
+                # Sanic builds the app once and forks its workers: each must publish under its own id, or the
+                # others take its emits for their own and drop them.
+                sio.manager.host_id = uuid.uuid4().hex
         namespace = self.namespace or "/"
 
         @sio.on("session_request", namespace=self.namespace)
@@ -161,8 +171,28 @@ def push_refusal(authorization: Optional[str], token: Optional[str]) -> Optional
     return None
 
 
+REDIS_CHANNEL = "talentbot-socketio"
+"""The Redis pub/sub channel through which the Rasa processes pass socket.io emits to each other."""
+
+
+def share_rooms_through_redis(sio: Any, state_url: str) -> bool:
+    """With several Rasa processes (Sanic workers, replicas) a page's socket lives in one of them, while a push or an
+    answer may be handled by another. When channel state is in Redis (CONNECTORS_STATE_URL), emits go through Redis
+    pub/sub (python-socketio's AsyncRedisManager) so they reach the socket wherever it is. Called before any socket
+    connects (the manager is initialised on the first connection)."""
+    if not state_url.startswith(("redis://", "rediss://")):
+        return False
+    manager = socketio.AsyncRedisManager(state_url, channel=REDIS_CHANNEL)
+    manager.set_server(sio)
+    sio.manager = manager
+    return True
+
+
 def _has_participants(sio: Any, namespace: Text, room: Text) -> bool:
-    """Whether a socket of this server is in the room (the user's page is open); a push to nobody is refused."""
+    """Whether the user's page is open (a push to nobody is refused). Across processes (Redis) this process cannot
+    see other processes' sockets, so it assumes the page may be open elsewhere."""
+    if isinstance(sio.manager, AsyncPubSubManager):
+        return True
     try:
         return any(True for _ in sio.manager.get_participants(namespace, room))
     except KeyError:  # no socket has ever joined the namespace or room

@@ -33,9 +33,14 @@ class SocketIOClient:
         await self.ws.send("42" + json.dumps([event, data]))
 
     async def event(self, timeout_s: float = 5.0) -> list:
-        """The next event as [name, data]; raises asyncio.TimeoutError when none comes in time."""
+        """The next event as [name, data]; raises asyncio.TimeoutError when none comes in time (pings answered
+        meanwhile do not extend the wait)."""
+        deadline = asyncio.get_running_loop().time() + timeout_s
         while True:
-            packet = await asyncio.wait_for(self.ws.recv(), timeout_s)
+            remaining = deadline - asyncio.get_running_loop().time()
+            if remaining <= 0:
+                raise asyncio.TimeoutError
+            packet = await asyncio.wait_for(self.ws.recv(), remaining)
             if packet == "2":
                 await self.ws.send("3")
             elif packet.startswith("42"):

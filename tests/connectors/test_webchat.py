@@ -194,3 +194,16 @@ async def test_pushing_is_off_without_a_token(socketio_url, http, monkeypatch) -
     monkeypatch.delenv("RASA_AUTH_TOKEN", raising=False)
     answer = await http.post(f"{socketio_url}/webhooks/socketio/push", json={"recipient_id": OURS, "text": "x"})
     assert answer.status_code == 503
+
+
+def test_sockets_are_shared_across_processes_only_when_state_is_in_redis() -> None:
+    import socketio
+
+    from connectors.webchat import share_rooms_through_redis
+
+    embedded = socketio.AsyncServer(async_mode="sanic")
+    assert share_rooms_through_redis(embedded, "sqlite:///var/state.db") is False
+    assert type(embedded.manager) is socketio.AsyncManager
+    scaled = socketio.AsyncServer(async_mode="sanic")
+    assert share_rooms_through_redis(scaled, "redis://127.0.0.1:6379/1") is True
+    assert isinstance(scaled.manager, socketio.AsyncRedisManager) and scaled.manager.server is scaled
