@@ -101,3 +101,30 @@ def test_the_console_needs_a_session(bot) -> None:
     with httpx.Client(base_url=bot.running.console_url, timeout=10) as anonymous:
         assert anonymous.get("/api/tickets", params={"status": "waiting"}).status_code == 401
         assert anonymous.post("/api/login", json={"username": "nobody", "password": "x" * 20}).status_code == 401
+
+
+def test_a_handoff_survives_a_restart_of_every_process(bot, tmp_path) -> None:
+    """Stop the Rasa server, the action server and the console while a user waits; after they start again the
+    ticket, the user's message and the pause are all there, and staff finish the handoff as usual."""
+    from talentbot.devserver import assistant
+    from talentbot.training import model_path
+
+    Client, model, credentials = type(bot), model_path(), {"connectors.rest.RestInput": None}
+    endpoints = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "trackers.db")}}
+    user = sender()
+    with assistant(model, tmp_path, endpoints, credentials) as running:
+        before = Client(running)
+        assert "queue" in texts(before.send(user, "I need to speak to a human"))
+        before.send(user, "My GEP extension was refused, what now?")
+    with assistant(model, tmp_path, endpoints, credentials) as running:
+        after = Client(running)
+        add_staff("carol", "supervisor", PASSWORD, url=running.handoff_db_url, rounds=4)
+        assert after.tracker(user)["paused"] is True
+        assert "number 1" in texts(after.send(user, "hello? still there?"))
+        supervisor, csrf = login(after, "carol")
+        ticket = ticket_of(supervisor, user)
+        detail = supervisor.get(f"/api/tickets/{ticket['id']}").json()
+        assert [m["text"] for m in detail["messages"]] == ["My GEP extension was refused, what now?",
+                                                            "hello? still there?"]
+        assert supervisor.post(f"/api/tickets/{ticket['id']}/resolve", headers=csrf).status_code == 200
+        assert "queue" not in texts(after.send(user, "what is GEP?"))
