@@ -51,4 +51,4 @@ bench: venv
 	$(VENV)/bin/talentbot bench
 
 clean:
-	rm -rf models results .pytest_cache var trackers.db
+	rm -rf models results .pytest_cache var trackers.db trackers.db-wal trackers.db-shm

@@ -176,7 +176,9 @@ def assistant(
         )
         rasa = servers.start(
             [
-                sys.executable, "-m", "rasa", "run", "--model", str(model), "--port", str(rasa_port),
+                # `rasa run` with our adjustments to Rasa internals (talentbot/rasa_adapters.py).
+                sys.executable, "-m", "talentbot.rasa_server", "run",
+                "--model", str(model), "--port", str(rasa_port),
                 "--enable-api", "--auth-token", token, "--cors", "*",
                 "--endpoints", str(endpoints), "--credentials", str(credentials),
             ],

@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import QueuePool
 
 from talentbot.paths import ROOT
 
@@ -35,9 +36,15 @@ def database_url(env: Mapping[str, str] = os.environ) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _enable_sqlite_foreign_keys(dbapi_connection: Any, _record: Any) -> None:
+SQLITE_PRAGMAS = ("PRAGMA foreign_keys=ON", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+"""Foreign keys on; write-ahead log so the console's and the channels' reads never wait for the action server's
+writes (several processes share the file), with the commit durability SQLite recommends for WAL."""
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA foreign_keys=ON")
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
     cursor.close()
 
 
@@ -45,9 +52,12 @@ def make_engine(url: str) -> Engine:
     """An engine for `url`, usable from several threads (the console runs queries in a thread pool)."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, future=True,
+        # pooled connections (SQLAlchemy 1.4 opens a new one per use for SQLite files): every message a channel
+        # receives looks up the conversation's open ticket
+        pool = {"poolclass": QueuePool} if parsed.database not in (None, "", ":memory:") else {}
+        engine = create_engine(url, future=True, **pool,
                                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
-        event.listen(engine, "connect", _enable_sqlite_foreign_keys)
+        event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)
 
