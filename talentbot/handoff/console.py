@@ -1,7 +1,8 @@
 """The staff console: the JSON API of interfaces §5, the event stream and the pages, on aiohttp.
 
 A thin adapter: the queue's rules are in policy.py, storage in store.py / accounts.py. The conversation's transcript
-and delivery to the user's channel are passed in (Rasa's tracker API and connectors.outbound.send_text when wired).
+and delivery to the user's channel are passed in (talentbot/handoff/service.py wires in Rasa's HTTP API and
+connectors.outbound.send_text).
 """
 
 from __future__ import annotations
