@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
@@ -13,25 +12,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from talentbot.handoff.policy import QueuePolicy, default_policy, handoff_message
 from talentbot.handoff.request import HandoffRequest, handoff_request
-from talentbot.handoff.store import SqlTicketStore, TicketStore, utcnow
+from talentbot.handoff.store import TicketStore, process_store, utcnow
 
 logger = logging.getLogger(__name__)
 
 UNAVAILABLE_RESPONSE = "utter_human_contact"
 """Said when the queue cannot be reached: the official enquiry line and email, so the user is not left stranded."""
-
-_store: Optional[TicketStore] = None
-_store_lock = threading.Lock()
-
-
-def _process_store() -> TicketStore:
-    """The action server's store on HANDOFF_DB_URL's database (the one the channels and the console use)."""
-    global _store
-    with _store_lock:
-        if _store is None:
-            _store = SqlTicketStore.from_url()
-        return _store
-
 
 def open_ticket(store: TicketStore, request: HandoffRequest, conversation_id: str, policy: QueuePolicy) -> str:
     """Opens (or finds) the conversation's ticket; returns what to tell the user."""
@@ -57,7 +43,7 @@ class ActionHandoff(Action):
     ) -> List[EventType]:
         request = handoff_request(tracker.events, tracker.current_slot_values(), tracker.get_latest_input_channel())
         try:
-            store = self._store or await asyncio.to_thread(_process_store)
+            store = self._store or await asyncio.to_thread(process_store)
             text = await asyncio.to_thread(open_ticket, store, request, tracker.sender_id, self._policy)
         except Exception:
             logger.exception("could not open a handoff ticket for %s", tracker.sender_id)

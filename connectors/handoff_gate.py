@@ -17,7 +17,7 @@ from rasa.core.channels.channel import UserMessage
 
 from talentbot.handoff.policy import QueuePolicy, default_policy
 from talentbot.handoff.relay import Route, acknowledgement, route
-from talentbot.handoff.store import InvalidState, SqlTicketStore, Ticket, TicketStore
+from talentbot.handoff.store import InvalidState, Ticket, TicketStore, process_store
 from talentbot.handoff.texts import user_text
 
 logger = logging.getLogger(__name__)
@@ -100,11 +100,11 @@ _gate_lock = threading.Lock()
 
 
 def _process_gate() -> HandoffGate:
-    """One gate per process on HANDOFF_DB_URL's database (connecting brings its schema up to date)."""
+    """One gate per process, on the process's ticket store."""
     global _gate
     with _gate_lock:
         if _gate is None:
-            _gate = HandoffGate(SqlTicketStore.from_url(), default_policy())
+            _gate = HandoffGate(process_store(), default_policy())
         return _gate
 
 

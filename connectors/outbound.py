@@ -2,14 +2,14 @@
 from __future__ import annotations
 
 import os
-import re
 from typing import Mapping
 
 import aiohttp
 
 from connectors import registry
-from connectors.senders import channel_of, namespaced
+from connectors.senders import WEB_SESSION_ID, channel_of, namespaced
 from connectors.window import ServiceWindowClosed
+from talentbot.handoff.rasa_api import RasaApi
 
 
 def _sender_id(channel: str, recipient_id: str) -> str:
@@ -37,26 +37,18 @@ class CannotDeliver(RuntimeError):
 WEB_CHANNELS = ("socketio", "rest")
 """The web page talks socket.io and falls back to REST; its conversation ids are ``web:<hex>`` either way."""
 
-WEB_SESSION_ID = re.compile(r"web:[0-9a-f]{32}")
-
-RASA_URL_VARIABLE = "RASA_URL"
-DEFAULT_RASA_URL = "http://127.0.0.1:5005"
-TOKEN_VARIABLE = "RASA_AUTH_TOKEN"
-
-PUSH_TIMEOUT_S = 10
-
 
 async def push_to_web(recipient_id: str, text: str, env: Mapping[str, str] = os.environ) -> None:
-    """Asks the Rasa server, which holds the page's socket, to send ``text`` to it (connectors/webchat.py `/push`)."""
-    url = env.get(RASA_URL_VARIABLE, DEFAULT_RASA_URL).rstrip("/") + "/webhooks/socketio/push"
-    headers = {"Authorization": f"Bearer {env.get(TOKEN_VARIABLE, '')}"}
-    timeout = aiohttp.ClientTimeout(total=PUSH_TIMEOUT_S)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
-        async with session.post(url, json={"recipient_id": recipient_id, "text": text}, headers=headers) as reply:
-            if reply.status == 409:
-                raise CannotDeliver("the user's chat page is not open; they will not see this reply")
-            if reply.status != 200:
-                raise RuntimeError(f"the Rasa server refused the message ({reply.status}: {await reply.text()})")
+    """Asks the Rasa server, which holds the page's socket, to send ``text`` to it (RASA_URL, RASA_AUTH_TOKEN)."""
+    rasa = RasaApi.from_env(env)
+    try:
+        await rasa.push_to_web(recipient_id, text)
+    except aiohttp.ClientResponseError as error:
+        if error.status == 409:
+            raise CannotDeliver("the user's chat page is not open; they will not see this reply") from error
+        raise RuntimeError(f"the Rasa server refused the message ({error.status}: {error.message})") from error
+    finally:
+        await rasa.close()
 
 
 async def send_text(channel: str, recipient_id: str, text: str, env: Mapping[str, str] = os.environ) -> None:

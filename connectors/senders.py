@@ -1,7 +1,13 @@
 """Conversation ids namespaced by channel, so a WeChat openid can never collide with a Telegram chat id."""
 from __future__ import annotations
 
+import re
+
 SEPARATOR = ":"
+
+WEB_SESSION_ID = re.compile(r"web:[0-9a-f]{32}")
+"""The web page's conversation ids (connectors/webchat.py hands them out): unguessable, whichever transport (socket.io
+or its REST fallback) carried the message."""
 
 
 def namespaced(channel: str, native_id: str | int) -> str:

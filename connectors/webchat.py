@@ -11,7 +11,6 @@ import inspect
 import json
 import logging
 import os
-import re
 import uuid
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text, Tuple
@@ -25,7 +24,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.handoff_gate import gated
+from connectors.senders import WEB_SESSION_ID
 from connectors.state import STATE_URL_ENV
+from talentbot.handoff.rasa_api import TOKEN_VARIABLE
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ SESSION_NAMESPACE = "web"
 """Sender ids of the page are ``web:<32 hex>`` (connectors/senders.py convention), whichever transport carried
 the message, so a conversation continues when the page falls back from socket.io to REST."""
 
-SESSION_ID = re.compile(r"web:[0-9a-f]{32}")
+SESSION_ID = WEB_SESSION_ID
 """The only session ids a client may bring back: ours, unguessable (uuid4), never another channel's sender id."""
 
 MAX_MESSAGE_CHARS = 2000
@@ -139,7 +140,7 @@ class SocketIOChannel(SocketIOInput):
         async def push(request: Request) -> HTTPResponse:
             """A message for a web user sent later (a staff reply): `{"recipient_id": "web:<hex>", "text": "..."}`,
             authorised with the Rasa server's API token (the staff console holds it)."""
-            refusal = push_refusal(request.headers.get("Authorization"), os.environ.get(PUSH_TOKEN_VARIABLE))
+            refusal = push_refusal(request.headers.get("Authorization"), os.environ.get(TOKEN_VARIABLE))
             if refusal:
                 return response.json({"error": refusal[1]}, status=refusal[0])
             body = request.json if isinstance(request.json, Mapping) else {}
@@ -157,14 +158,10 @@ class SocketIOChannel(SocketIOInput):
         return hook
 
 
-PUSH_TOKEN_VARIABLE = "RASA_AUTH_TOKEN"
-"""The token of Rasa's HTTP API (`rasa run --auth-token`); the push route takes the same one."""
-
-
 def push_refusal(authorization: Optional[str], token: Optional[str]) -> Optional[Tuple[int, str]]:
     """Why a push request is refused (status, message), or None: `Authorization: Bearer <token>` must match."""
     if not token:
-        return 503, f"pushing is off: {PUSH_TOKEN_VARIABLE} is not set"
+        return 503, f"pushing is off: {TOKEN_VARIABLE} is not set"
     given = (authorization or "").removeprefix("Bearer ").strip()
     if not hmac.compare_digest(given.encode(), token.encode()):
         return 401, "missing or wrong token"

@@ -1,4 +1,5 @@
-"""The staff console's link to the Rasa server's HTTP API: the transcript from the tracker store, and resuming.
+"""The staff console's link to the Rasa server: the transcript from the tracker store, resuming, and pushing a
+staff reply to a web page whose socket the Rasa server holds.
 
 Rasa's API (not the tracker store directly) so that the console works with whichever store Rasa is configured with
 and takes the conversation's lock like every other writer.
@@ -19,6 +20,10 @@ from talentbot.handoff.wire import Turn
 URL_VARIABLE = "RASA_URL"
 DEFAULT_URL = "http://127.0.0.1:5005"
 TOKEN_VARIABLE = "RASA_AUTH_TOKEN"
+"""The token of Rasa's HTTP API (`rasa run --auth-token`); the web page's push route takes the same one."""
+
+PUSH_PATH = "/webhooks/socketio/push"
+"""connectors/webchat.py's route for a message to a web page sent later."""
 
 TIMEOUT_S = 10
 
@@ -58,6 +63,12 @@ class RasaApi:
     async def resume(self, ticket: Ticket) -> None:
         async with self._client().post(self._url(ticket.conversation_id, "tracker/events"),
                                        params={"token": self.token}, json=RESUME_EVENTS) as reply:
+            reply.raise_for_status()
+
+    async def push_to_web(self, recipient_id: str, text: str) -> None:
+        """Raises aiohttp.ClientResponseError when refused (409: the page is not open)."""
+        async with self._client().post(self.base_url + PUSH_PATH, headers={"Authorization": f"Bearer {self.token}"},
+                                       json={"recipient_id": recipient_id, "text": text}) as reply:
             reply.raise_for_status()
 
     async def close(self) -> None:

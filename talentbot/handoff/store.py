@@ -7,6 +7,7 @@ for the same ticket cannot both win: the loser's UPDATE matches no row and it is
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Protocol, Sequence
 
@@ -333,3 +334,17 @@ class SqlTicketStore:
             median_wait_seconds=None if wait is None else wait.total_seconds(),
             overdue=sum(1 for created_at in waiting_since if is_overdue(created_at, now, policy)),
             per_reason={reason: int(count) for reason, count in sorted(per_reason.items())})
+
+
+_process_store: Optional[SqlTicketStore] = None
+_process_store_lock = threading.Lock()
+
+
+def process_store() -> SqlTicketStore:
+    """This process's store on HANDOFF_DB_URL's database, connected (and migrated) on first use: the action server
+    and each Rasa process share one connection pool per process, and the database across processes."""
+    global _process_store
+    with _process_store_lock:
+        if _process_store is None:
+            _process_store = SqlTicketStore.from_url()
+        return _process_store
