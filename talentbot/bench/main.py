@@ -22,6 +22,7 @@ from talentbot.bench.conversations import EXAMPLES, run_examples
 from talentbot.bench.procs import tree_rss_mb
 from talentbot.bench.wechat import measure_wechat_path
 from talentbot.devserver import ServerSet, assistant, free_port, production_env, wait_until_ready
+from talentbot.tracker_store import sqlite_endpoint
 from talentbot.training import ensure_model
 
 # Messages whose answers go through our custom action (action_answer), in the three languages.
@@ -72,7 +73,7 @@ def measure_ours(model: Path, quick: bool, production: bool, work: Path) -> Dict
         endpoints = paths.ENDPOINTS_PRODUCTION
     else:
         env = dict(os.environ)
-        endpoints = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "bench_trackers.db")}}
+        endpoints = {"tracker_store": sqlite_endpoint(work / "bench_trackers.db")}
     name = "production" if production else "embedded"
     credentials = {"connectors.rest.RestInput": None, **SOCKETIO}
     with assistant(model, work / name, endpoints, credentials, env=env) as running:

@@ -26,6 +26,7 @@ import httpx
 import xmltodict
 
 from talentbot.bench.load import percentile
+from talentbot.tracker_store import sqlite_endpoint
 
 USERS = 20
 """Concurrent WeChat users (issue 5: p95 under 1 s at 20 concurrent users)."""
@@ -257,6 +258,6 @@ def measure_wechat_path(model: Path, quick: bool, work: Path, base_env: Mapping[
     with fake_wechat_api() as api:
         env = {**base_env, **wechat_env(api.url, work / "wechat-state.sqlite3")}
         credentials = {"connectors.rest.RestInput": None, **enabled_channels(env)}
-        endpoints = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(work / "wechat_trackers.db")}}
+        endpoints = {"tracker_store": sqlite_endpoint(work / "wechat_trackers.db")}
         with assistant(model, work / "wechat", endpoints, credentials, env=env) as running:
             return measure_wechat(running, api, per_user=QUICK_MESSAGES_PER_USER if quick else MESSAGES_PER_USER)

@@ -15,6 +15,7 @@ import sqlalchemy
 
 from talentbot import paths
 from talentbot.devserver import RunningAssistant, assistant, production_env
+from talentbot.tracker_store import sqlite_endpoint
 from talentbot.training import model_path
 
 CREDENTIALS = {
@@ -72,7 +73,7 @@ def start(workdir, endpoints, env=None) -> Iterator[Client]:
 def bot(tmp_path_factory) -> Iterator[Client]:
     """The embedded default set-up: SQLite tracker store, in-process lock store, one Sanic worker."""
     workdir = tmp_path_factory.mktemp("embedded")
-    yield from start(workdir, {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(workdir / "t.db")}})
+    yield from start(workdir, {"tracker_store": sqlite_endpoint(workdir / "t.db")})
 
 
 def reachable(port: int) -> bool:

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from talentbot.handoff.cli import add_staff
+from talentbot.tracker_store import sqlite_endpoint
 
 pytestmark = pytest.mark.server
 
@@ -110,7 +111,7 @@ def test_a_handoff_survives_a_restart_of_every_process(bot, tmp_path) -> None:
     from talentbot.training import model_path
 
     Client, model, credentials = type(bot), model_path(), {"connectors.rest.RestInput": None}
-    endpoints = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "trackers.db")}}
+    endpoints = {"tracker_store": sqlite_endpoint(tmp_path / "trackers.db")}
     user = sender()
     with assistant(model, tmp_path, endpoints, credentials) as running:
         before = Client(running)

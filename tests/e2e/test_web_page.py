@@ -13,6 +13,7 @@ import pytest
 
 from talentbot.devserver import assistant
 from talentbot.language import EN, ZH_HANS, ZH_HANT, detect
+from talentbot.tracker_store import sqlite_endpoint
 
 pytestmark = pytest.mark.server
 
@@ -46,7 +47,7 @@ def web_bot(request: pytest.FixtureRequest, tmp_path_factory):
         return
     workdir = tmp_path_factory.mktemp("web")
     credentials = {**conftest.CREDENTIALS, SOCKETIO_CHANNEL: SOCKETIO_SETTINGS}
-    endpoints = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(workdir / "t.db")}}
+    endpoints = {"tracker_store": sqlite_endpoint(workdir / "t.db")}
     with assistant(conftest.trained_model(), workdir, endpoints, credentials) as running:
         yield conftest.Client(running)
 

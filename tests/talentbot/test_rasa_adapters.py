@@ -74,6 +74,63 @@ def test_the_schema_is_not_checked_again_per_response(installed):
             assert action._validate_action_result(copy.deepcopy(response)) is True
 
 
+def every_event_type():
+    """One event of each of Rasa's types, as an action server would send it."""
+    import datetime as dt
+
+    from rasa.shared.core import events as e
+
+    return [
+        e.UserUttered("高才通係咩？", {"name": "ask_scheme", "confidence": 0.9}, [{"entity": "scheme", "value": "TTPS"}]),
+        e.SlotSet("language", "zh-Hant"), e.EntitiesAdded([{"entity": "scheme", "value": "QMAS"}]),
+        e.DefinePrevUserUtteredFeaturization(True), e.ReminderCancelled(name="r"),
+        e.ReminderScheduled("remind", dt.datetime(2026, 11, 25, 12, 0), name="r"),
+        e.ActionExecutionRejected("action_answer"), e.LegacyFormValidation(False), e.LoopInterrupted(True),
+        e.LegacyForm("eligibility_form"), e.ActiveLoop("eligibility_form"), e.AllSlotsReset(),
+        e.ConversationResumed(), e.ConversationPaused(), e.FollowupAction("action_listen"), e.StoryExported(),
+        e.Restarted(), e.UserUtteranceReverted(), e.ActionReverted(), e.BotUttered("Hi", {"elements": None}),
+        e.SessionStarted(), e.AgentUttered("hello"), e.ActionExecuted("action_answer", "RulePolicy", 1.0),
+    ]
+
+
+def response_variants():
+    """Valid responses with every event type, and near misses: a field removed, of a wrong type, a wrong name."""
+    events = [event.as_dict() for event in every_event_type()]
+    yield {"events": events, "responses": [{"text": "hi"}]}
+    for event in events:
+        yield {"events": [event]}
+        for key in event:
+            yield {"events": [{k: v for k, v in event.items() if k != key}]}
+            for wrong in (12345, "text", [], {}, None, True):
+                yield {"events": [{**event, key: wrong}]}
+        for other in ("slot", "user", "bot", "no_such_event"):
+            yield {"events": [{**event, "event": other}]}
+    yield from ({"events": value} for value in (None, {}, "x", [None], [[]], [{"event": ["slot"]}]))
+    yield from ({"responses": value} for value in (None, [1], [{}], {}))
+    yield from (None, [], "text", {"other": 1})
+
+
+def test_the_quick_check_agrees_with_the_full_schema(installed):
+    validator = rasa_adapters.ResponseValidator(RemoteAction.action_response_format_spec())
+    variants = list(response_variants())
+    assert len(variants) > 600
+    agreed = [validator.is_valid(response) == validator.full.is_valid(response) for response in variants]
+    assert all(agreed), [variant for variant, ok in zip(variants, agreed) if not ok][:3]
+    assert sum(validator.full.is_valid(response) for response in variants) > 100  # both kinds were tried
+
+
+def test_the_quick_check_tries_one_alternative_per_event(installed):
+    validator = rasa_adapters.ResponseValidator(RemoteAction.action_response_format_spec())
+    with mock.patch.object(validator.full, "is_valid", side_effect=AssertionError), \
+            mock.patch.object(validator.full, "iter_errors", side_effect=AssertionError):
+        assert validator.is_valid({"events": [event.as_dict() for event in every_event_type()]})
+
+
+def test_another_schema_shape_takes_the_full_validator():
+    validator = rasa_adapters.ResponseValidator({"type": "object", "properties": {"events": {"type": "array"}}})
+    assert validator.is_valid({"events": []}) and not validator.is_valid({"events": 1})
+
+
 def test_the_rasa_server_entry_point_installs_before_rasa_runs():
     from talentbot import rasa_server
 
@@ -83,39 +140,29 @@ def test_the_rasa_server_entry_point_installs_before_rasa_runs():
     assert calls.mock_calls == [mock.call.install(), mock.call.rasa_main()]
 
 
-def test_sqlite_tracker_store_keeps_connections_and_uses_wal(installed, tmp_path):
-    import asyncio
+def test_event_classes_are_the_ones_rasa_finds(installed):
+    from rasa.shared.core.events import Event
+    from rasa.shared.utils.common import all_subclasses
 
-    from rasa.core.tracker_store import SQLTrackerStore
-    from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import ActionExecuted, SlotSet, UserUttered
-    from sqlalchemy.pool import QueuePool
-
-    domain = Domain.from_dict({"slots": {"language": {"type": "text", "mappings": [{"type": "custom"}]}}})
-    store = SQLTrackerStore(domain, dialect="sqlite", db=str(tmp_path / "trackers.db"))
-    assert isinstance(store.engine.pool, QueuePool)
-
-    async def round_trip():
-        tracker = await store.get_or_create_tracker("alice")
-        tracker.update(UserUttered("高才通係咩？", {"name": "ask_scheme", "confidence": 0.9}))
-        tracker.update(SlotSet("language", "zh-Hant"))
-        tracker.update(ActionExecuted("action_answer"))
-        await store.save(tracker)
-        await store.save(tracker)  # nothing new: nothing stored twice
-        return tracker, await store.retrieve("alice")
-
-    saved, retrieved = asyncio.run(round_trip())
-    assert [e.as_dict() for e in retrieved.events] == [e.as_dict() for e in saved.events]
-    assert retrieved.get_slot("language") == "zh-Hant"
-    with store.engine.connect() as connection:
-        assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
-        assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+    upstream = rasa_adapters.UPSTREAM["Event.resolve_by_type"]
+    for event_class in all_subclasses(Event):
+        name = event_class.type_name
+        assert Event.resolve_by_type(name) is upstream(name) is Event.resolve_by_type(name)
 
 
-def test_only_sqlite_files_get_the_settings():
-    from sqlalchemy.engine import make_url
+def test_unknown_event_names_behave_as_in_rasa(installed):
+    from rasa.shared.core.events import Event, SlotSet
 
-    assert rasa_adapters._is_sqlite_file(make_url("sqlite:////tmp/trackers.db"))
-    assert not rasa_adapters._is_sqlite_file(make_url("sqlite://"))
-    assert not rasa_adapters._is_sqlite_file(make_url("sqlite:///:memory:"))
-    assert not rasa_adapters._is_sqlite_file(make_url("postgresql://postgres@127.0.0.1:5432/talentbot"))
+    assert Event.resolve_by_type("topic") is None
+    assert Event.resolve_by_type("no_such_event", default=SlotSet) is SlotSet
+    with pytest.raises(ValueError, match="Unknown event name 'no_such_event'"):
+        Event.resolve_by_type("no_such_event")
+
+
+def test_each_name_is_looked_up_once(installed):
+    from rasa.shared.core.events import Event, deserialise_events
+
+    Event.resolve_by_type("slot")
+    with mock.patch("rasa.shared.utils.common.all_subclasses", side_effect=AssertionError) as walk:
+        events = deserialise_events([{"event": "slot", "name": "language", "value": "en"}] * 50)
+    assert len(events) == 50 and walk.call_count == 0

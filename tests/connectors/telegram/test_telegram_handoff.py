@@ -13,6 +13,7 @@ import pytest
 
 from talentbot.devserver import assistant
 from talentbot.handoff.cli import add_staff
+from talentbot.tracker_store import sqlite_endpoint
 from talentbot.training import model_path
 
 pytestmark = pytest.mark.server
@@ -33,7 +34,7 @@ async def test_a_staff_reply_reaches_the_users_telegram_chat(telegram_api, tmp_p
     env = {**os.environ, "TELEGRAM_TOKEN": TOKEN, "TELEGRAM_SECRET_TOKEN": SECRET,
            "TELEGRAM_API_BASE_URL": telegram_api.url,
            "CONNECTORS_STATE_URL": f"sqlite:///{tmp_path / 'state.sqlite3'}"}
-    endpoints = {"tracker_store": {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "trackers.db")}}
+    endpoints = {"tracker_store": sqlite_endpoint(tmp_path / "trackers.db")}
     servers = contextlib.ExitStack()
     # started in a thread: the fake Bot API runs on this test's event loop and must keep answering meanwhile
     running = await asyncio.to_thread(servers.enter_context, assistant(model_path(), tmp_path, endpoints, env=env))
