@@ -66,7 +66,7 @@ TranscriptSource = Callable[[str], Awaitable[List[Turn]]]
 """`transcript(conversation_id)`: the conversation so far, bot turns included."""
 
 Resume = Callable[[Ticket], Awaitable[None]]
-"""Called after a ticket is resolved: hands the conversation back to the assistant."""
+"""Called before a ticket is resolved: hands the conversation back to the assistant (raises if it cannot)."""
 
 
 async def _no_resume(ticket: Ticket) -> None:
@@ -301,20 +301,31 @@ async def transfer(request: web.Request, console: Console, session: Session,
 
 
 async def resolve(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
-    """Closes the ticket, tells the user in their language that the assistant is back, and resumes the bot."""
+    """Resumes the bot, closes the ticket, and tells the user in their language that the assistant is back.
+
+    The bot is resumed first: if that fails, the ticket stays open (the user's messages still reach staff) and
+    staff are asked to try again. Closed first, a failed resume would leave a paused bot and no ticket, and the
+    user's messages would get no answer from anyone.
+    """
     ticket = await console.run(console.store.get, _ticket_id(request))
+    if ticket.status == "resolved":
+        return error(409, f"ticket {ticket.id} is already resolved")
     if ticket.status == "assigned" and not auth.may_act_on(session.role, session.username, ticket.assignee):
         return error(403, f"ticket {ticket.id} is handled by {ticket.assignee}")
     if ticket.status == "waiting" and session.role != "supervisor":
         return error(409, f"ticket {ticket.id} is waiting; claim it first")
-    ticket = await console.run(console.store.resolve, ticket.id, console.clock())
-    console.hub.notify()
-    notice = texts.user_text("resolved", ticket.language)
     try:
         await console.resume(ticket)
-        await console.deliver(ticket.channel, ticket.conversation_id, notice)
-    except Exception:  # resolved all the same; the user's next message reaches the bot
-        log.exception("ticket %s resolved, but resuming or telling the user failed", ticket.id)
+    except Exception:
+        log.exception("ticket %s: resuming the assistant failed; the ticket stays open", ticket.id)
+        return error(502, "The assistant could not take the conversation back, so the ticket is still open. "
+                          "Try again in a moment.")
+    ticket = await console.run(console.store.resolve, ticket.id, console.clock())
+    console.hub.notify()
+    try:
+        await console.deliver(ticket.channel, ticket.conversation_id, texts.user_text("resolved", ticket.language))
+    except Exception:  # resolved all the same: the user's next message reaches the bot
+        log.exception("ticket %s resolved, but telling the user failed", ticket.id)
     return web.json_response(ticket_summary(ticket, console.clock(), console.policy))
 
 

@@ -123,13 +123,30 @@ class FakeTranscripts:
 
 
 @dataclass
+class FakeResume:
+    """Stands in for Rasa's tracker API resuming a conversation: records the tickets resumed."""
+
+    resumed: List[int] = field(default_factory=list)
+    broken: bool = False
+
+    async def __call__(self, ticket) -> None:
+        if self.broken:
+            raise ConnectionError("Rasa server unreachable")
+        self.resumed.append(ticket.id)
+
+
+@dataclass
 class RunningConsole:
     base_url: str
     store: SqlTicketStore
     directory: StaffDirectory
     deliver: RecordingDeliver
     transcripts: FakeTranscripts
-    resumed: List[int]
+    resume: FakeResume
+
+    @property
+    def resumed(self) -> List[int]:
+        return self.resume.resumed
 
     def client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base_url, timeout=10)
@@ -151,11 +168,7 @@ async def console(store: SqlTicketStore, directory: StaffDirectory) -> AsyncIter
 
     for username, role in (("amy", "agent"), ("ben", "agent"), ("sue", "supervisor")):
         directory.add(username, role, PASSWORD, rounds=TEST_ROUNDS)
-    deliver, transcripts, resumed = RecordingDeliver(), FakeTranscripts(), []
-
-    async def resume(ticket) -> None:
-        resumed.append(ticket.id)
-
+    deliver, transcripts, resume = RecordingDeliver(), FakeTranscripts(), FakeResume()
     app = build_app(store, directory, deliver, transcripts, resume=resume)
     runner = web.AppRunner(app, shutdown_timeout=2)
     await runner.setup()
@@ -163,6 +176,6 @@ async def console(store: SqlTicketStore, directory: StaffDirectory) -> AsyncIter
     await site.start()
     host, port = runner.addresses[0][:2]
     try:
-        yield RunningConsole(f"http://{host}:{port}", store, directory, deliver, transcripts, resumed)
+        yield RunningConsole(f"http://{host}:{port}", store, directory, deliver, transcripts, resume)
     finally:
         await asyncio.wait_for(runner.cleanup(), 10)

@@ -301,6 +301,29 @@ async def test_resolve_resumes_the_bot_and_tells_the_user_in_their_language(cons
     assert [row["id"] for row in resolved_list] == [ticket.id]
 
 
+async def test_a_ticket_stays_open_while_the_assistant_cannot_be_resumed(console: RunningConsole) -> None:
+    """Closing it anyway would leave the bot paused with no ticket: the user's messages would reach no one."""
+    ticket, client, headers = await _claimed(console)
+    console.resume.broken = True
+    async with client:
+        failed = await client.post(f"/api/tickets/{ticket.id}/resolve", headers=headers)
+        console.resume.broken = False
+        retried = await client.post(f"/api/tickets/{ticket.id}/resolve", headers=headers)
+    assert failed.status_code == 502 and "still open" in failed.json()["error"]
+    assert retried.status_code == 200 and retried.json()["status"] == "resolved"
+    assert console.resumed == [ticket.id]
+    assert len(console.deliver.sent) == 1  # the user is told once, when the assistant is back
+
+
+async def test_resolved_even_when_the_notice_cannot_be_delivered(console: RunningConsole) -> None:
+    ticket, client, headers = await _claimed(console)
+    console.deliver.fail_with = ConnectionError("channel down")
+    async with client:
+        resolved = await client.post(f"/api/tickets/{ticket.id}/resolve", headers=headers)
+    assert resolved.status_code == 200 and console.store.get(ticket.id).status == "resolved"
+    assert console.resumed == [ticket.id]
+
+
 async def test_an_agent_cannot_resolve_a_waiting_ticket_but_a_supervisor_can(console: RunningConsole) -> None:
     ticket = _open(console)
     amy, amy_csrf = await console.logged_in("amy")
