@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from talentbot.handoff import auth
-from talentbot.handoff.models import staff_sessions, staff_users
+from talentbot.handoff.models import staff_login_failures, staff_sessions, staff_users
 from talentbot.handoff.store import HandoffError, utcnow
 
 
@@ -34,6 +34,14 @@ class Session:
 
 class StaffExists(HandoffError):
     pass
+
+
+class LoginLocked(HandoffError):
+    """Too many failed log-ins for this username lately (auth.locked_until); `until` says when it may try again."""
+
+    def __init__(self, username: str, until: dt.datetime) -> None:
+        super().__init__(f"too many failed log-ins for {username!r}")
+        self.until = until
 
 
 class StaffDirectory:
@@ -75,6 +83,31 @@ class StaffDirectory:
         if not auth.verify_password(password, None if row is None else row.password_hash):
             return None
         return StaffUser(row.username, row.role)
+
+    def log_in(self, username: str, password: str, now: Optional[dt.datetime] = None) -> Optional[StaffUser]:
+        """`authenticate`, limited per username: raises LoginLocked after too many recent failures (without
+        checking the password); a failure is recorded, a success clears the username's record.
+
+        The record is in the database, so every console process applies the same limit. Attempts racing each
+        other can overshoot the limit by the few that were checked at the same moment.
+        """
+        now = now or utcnow()
+        failures = staff_login_failures
+        key = username[:64]
+        with self.engine.connect() as connection:
+            recent = connection.execute(select(failures.c.failed_at).where(and_(
+                failures.c.username == key, failures.c.failed_at > now - auth.LOGIN_FAILURE_WINDOW))).scalars().all()
+        until = auth.locked_until(recent, now)
+        if until is not None:
+            raise LoginLocked(key, until)
+        user = self.authenticate(username, password)
+        with self.engine.begin() as connection:
+            if user is None:
+                connection.execute(delete(failures).where(failures.c.failed_at <= now - auth.LOGIN_FAILURE_WINDOW))
+                connection.execute(insert(failures).values(username=key, failed_at=now))
+            else:
+                connection.execute(delete(failures).where(failures.c.username == key))
+        return user
 
     def start_session(self, user: StaffUser, now: Optional[dt.datetime] = None) -> Tuple[str, Session]:
         """A new session; returns the token for the cookie (only its hash is stored) and the session."""

@@ -11,7 +11,7 @@ import hmac
 import re
 import secrets
 from functools import lru_cache
-from typing import Optional
+from typing import Optional, Sequence
 
 import bcrypt
 
@@ -37,8 +37,28 @@ SESSION_MAX_AGE = dt.timedelta(hours=10)
 TOKEN_BYTES = 32
 """Random bytes in session and CSRF tokens (256 bits, beyond guessing)."""
 
+LOGIN_FAILURES_ALLOWED = 5
+"""Failed log-ins for one username within LOGIN_FAILURE_WINDOW before it is locked (OWASP Authentication Cheat
+Sheet: lock after a small number of failures, for a limited time, so guessing a password online is impractical)."""
+
+LOGIN_FAILURE_WINDOW = dt.timedelta(minutes=15)
+"""How long a failed log-in counts; also the longest a username stays locked."""
+
 USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 """Usernames: letters, digits and . _ @ -, up to 64 characters (the column's width)."""
+
+
+def locked_until(failures: Sequence[dt.datetime], now: dt.datetime) -> Optional[dt.datetime]:
+    """Until when a username is locked, given the times of its failed log-ins; None when it is not.
+
+    Locked while LOGIN_FAILURES_ALLOWED failures lie within the window: until the oldest of the latest ones leaves
+    it. Attempts made while locked are refused without checking the password and do not count, so the lock ends
+    on time even while someone keeps trying.
+    """
+    recent = sorted(at for at in failures if now - at < LOGIN_FAILURE_WINDOW)
+    if len(recent) < LOGIN_FAILURES_ALLOWED:
+        return None
+    return recent[-LOGIN_FAILURES_ALLOWED] + LOGIN_FAILURE_WINDOW
 
 
 @lru_cache(maxsize=1)

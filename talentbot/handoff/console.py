@@ -11,6 +11,7 @@ import asyncio
 import datetime as dt
 import json
 import logging
+import math
 import os
 from dataclasses import dataclass, field
 from functools import partial
@@ -20,7 +21,7 @@ from typing import Any, Awaitable, Callable, Dict, List, Optional
 from aiohttp import web
 
 from talentbot.handoff import auth, texts
-from talentbot.handoff.accounts import Session, StaffDirectory
+from talentbot.handoff.accounts import LoginLocked, Session, StaffDirectory
 from talentbot.handoff.events import ChangeHub, sse_frame
 from talentbot.handoff.policy import QueuePolicy, default_policy
 from talentbot.handoff.store import (ClaimConflict, InvalidState, SqlTicketStore, Ticket, TicketNotFound,
@@ -187,7 +188,14 @@ async def login(request: web.Request) -> web.StreamResponse:
     username, password = body.get("username"), body.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         return error(400, "send username and password")
-    user = await console.run(console.directory.authenticate, username, password)
+    try:
+        user = await console.run(console.directory.log_in, username, password, console.clock())
+    except LoginLocked as locked:
+        wait = max(1, math.ceil((locked.until - console.clock()).total_seconds()))
+        response = error(429, f"Too many failed log-ins for this account. Try again in {math.ceil(wait / 60)} "
+                              f"minute(s).")
+        response.headers["Retry-After"] = str(wait)
+        return response
     if user is None:
         return error(401, "wrong username or password")
     token, session = await console.run(console.directory.start_session, user, console.clock())

@@ -84,6 +84,14 @@ staff_users = Table(
     Column("created_at", UtcDateTime, nullable=False),
 )
 
+staff_login_failures = Table(
+    "staff_login_failures", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False),  # as typed: unknown usernames count too (not a foreign key)
+    Column("failed_at", UtcDateTime, nullable=False),
+)
+Index("ix_staff_login_failures_username_failed_at", staff_login_failures.c.username, staff_login_failures.c.failed_at)
+
 staff_sessions = Table(
     "staff_sessions", metadata,
     Column("token_hash", String(64), primary_key=True),  # SHA-256 of the cookie's token: a leaked table logs no one in

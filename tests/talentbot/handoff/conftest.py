@@ -17,7 +17,7 @@ from aiohttp import web
 from sqlalchemy import create_engine, delete, text
 
 from talentbot.handoff.accounts import StaffDirectory
-from talentbot.handoff.models import messages, staff_sessions, staff_users, tickets
+from talentbot.handoff.models import messages, staff_login_failures, staff_sessions, staff_users, tickets
 from talentbot.handoff.store import SqlTicketStore
 
 POSTGRES_HOST, POSTGRES_PORT = "127.0.0.1", 5432
@@ -65,7 +65,7 @@ def _empty(url: str) -> None:
         with engine.begin() as connection:
             if not engine.dialect.has_table(connection, "handoff_tickets"):
                 return
-            for table in (messages, staff_sessions, tickets, staff_users):
+            for table in (messages, staff_sessions, staff_login_failures, tickets, staff_users):
                 connection.execute(delete(table))
     finally:
         engine.dispose()

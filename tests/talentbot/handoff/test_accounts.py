@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from talentbot.handoff import auth
-from talentbot.handoff.accounts import StaffDirectory, StaffExists
+from talentbot.handoff.accounts import LoginLocked, StaffDirectory, StaffExists
 from talentbot.handoff.store import SqlTicketStore
 from tests.talentbot.handoff.conftest import PASSWORD, TEST_ROUNDS, hkt
 
@@ -63,3 +63,45 @@ def test_sessions_are_in_the_database_not_in_memory(database_url: str, directory
                                                                                         session.csrf_token)
     finally:
         other.close()
+
+
+def _minutes(n: float) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=n)
+
+
+def test_log_in_locks_a_username_after_repeated_failures(directory: StaffDirectory, amy) -> None:
+    for n in range(auth.LOGIN_FAILURES_ALLOWED):
+        assert directory.log_in("amy", "not the password", now=_minutes(n)) is None
+    with pytest.raises(LoginLocked) as locked:
+        directory.log_in("amy", PASSWORD, now=_minutes(5))  # even the right password, while locked
+    assert locked.value.until == T0 + auth.LOGIN_FAILURE_WINDOW
+    assert directory.log_in("amy", PASSWORD, now=locked.value.until) == amy  # the oldest failure has aged out
+
+
+def test_a_successful_log_in_clears_the_failures(directory: StaffDirectory, amy) -> None:
+    for n in range(auth.LOGIN_FAILURES_ALLOWED - 1):
+        directory.log_in("amy", "not the password", now=_minutes(n))
+    assert directory.log_in("amy", PASSWORD, now=_minutes(4)) == amy
+    for n in range(auth.LOGIN_FAILURES_ALLOWED - 1):
+        directory.log_in("amy", "not the password", now=_minutes(5 + n))
+    assert directory.log_in("amy", PASSWORD, now=_minutes(9)) == amy  # four since the success: not locked
+
+
+def test_unknown_usernames_are_limited_too_and_others_are_not_affected(directory: StaffDirectory, amy) -> None:
+    for n in range(auth.LOGIN_FAILURES_ALLOWED):
+        directory.log_in("nobody", PASSWORD, now=_minutes(n))
+    with pytest.raises(LoginLocked):
+        directory.log_in("nobody", PASSWORD, now=_minutes(5))
+    assert directory.log_in("amy", PASSWORD, now=_minutes(5)) == amy
+
+
+def test_the_limit_is_shared_by_every_console_process(database_url: str, directory: StaffDirectory, amy) -> None:
+    other = SqlTicketStore.from_url(database_url)  # another console process
+    try:
+        elsewhere = StaffDirectory(other.engine)
+        for n in range(auth.LOGIN_FAILURES_ALLOWED):
+            (directory if n % 2 else elsewhere).log_in("amy", "not the password", now=_minutes(n))
+        with pytest.raises(LoginLocked):
+            elsewhere.log_in("amy", PASSWORD, now=_minutes(5))
+    finally:
+        other.engine.dispose()

@@ -86,3 +86,37 @@ def test_who_may_act_on_a_ticket(role: str, username: str, assignee, allowed: bo
 
 def test_only_supervisors_see_stats() -> None:
     assert auth.may_view_stats("supervisor") and not auth.may_view_stats("agent")
+
+
+# --- the log-in limit ----------------------------------------------------------------------------------------
+
+LIMIT_T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.timezone.utc)
+
+
+def _failures(*minutes: float):
+    return [LIMIT_T0 + dt.timedelta(minutes=m) for m in minutes]
+
+
+def test_a_username_is_locked_after_the_allowed_failures_within_the_window() -> None:
+    four = _failures(0, 1, 2, 3)
+    assert auth.locked_until(four, LIMIT_T0 + dt.timedelta(minutes=4)) is None
+    five = _failures(0, 1, 2, 3, 4)
+    assert auth.locked_until(five, LIMIT_T0 + dt.timedelta(minutes=4)) == LIMIT_T0 + auth.LOGIN_FAILURE_WINDOW
+
+
+def test_the_lock_ends_when_the_oldest_counted_failure_leaves_the_window() -> None:
+    five = _failures(0, 1, 2, 3, 4)
+    end = LIMIT_T0 + auth.LOGIN_FAILURE_WINDOW
+    assert auth.locked_until(five, end - dt.timedelta(seconds=1)) == end
+    assert auth.locked_until(five, end) is None  # four left in the window: one more try
+
+
+def test_old_failures_do_not_count() -> None:
+    spread = _failures(0, 20, 40, 60, 61)  # never five within 15 minutes
+    assert auth.locked_until(spread, LIMIT_T0 + dt.timedelta(minutes=62)) is None
+
+
+def test_the_latest_failures_decide_how_long() -> None:
+    many = _failures(0, 1, 2, 3, 4, 5, 6)
+    assert auth.locked_until(many, LIMIT_T0 + dt.timedelta(minutes=7)) == (
+        LIMIT_T0 + dt.timedelta(minutes=2) + auth.LOGIN_FAILURE_WINDOW)

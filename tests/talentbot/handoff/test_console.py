@@ -10,6 +10,7 @@ from typing import Tuple
 import httpx
 import pytest
 
+from talentbot.handoff import auth
 from talentbot.handoff.console import COOKIE_NAME, MAX_BODY_BYTES, MAX_REPLY_CHARS
 from talentbot.handoff.store import Ticket
 from tests.talentbot.handoff.conftest import RunningConsole
@@ -49,6 +50,20 @@ async def test_failed_logins(console: RunningConsole, body, status: int) -> None
     async with console.client() as client:
         response = await client.post("/api/login", json=body)
     assert response.status_code == status and "set-cookie" not in response.headers
+
+
+async def test_repeated_failed_logins_lock_the_account_for_a_while(console: RunningConsole) -> None:
+    wrong = {"username": "amy", "password": "wrong password here"}
+    right = {"username": "amy", "password": "correct horse battery staple"}
+    async with console.client() as client:
+        failed = [(await client.post("/api/login", json=wrong)).status_code for _ in range(auth.LOGIN_FAILURES_ALLOWED)]
+        locked = await client.post("/api/login", json=right)
+        ben = await client.post("/api/login", json={**right, "username": "ben"})
+    assert failed == [401] * auth.LOGIN_FAILURES_ALLOWED
+    assert locked.status_code == 429 and "set-cookie" not in locked.headers
+    assert "Try again in 15 minute" in locked.json()["error"]
+    assert 0 < int(locked.headers["Retry-After"]) <= auth.LOGIN_FAILURE_WINDOW.total_seconds()
+    assert ben.status_code == 200  # one account locked, not the console
 
 
 async def test_login_needs_json_so_a_cross_site_form_cannot_post_it(console: RunningConsole) -> None:
