@@ -66,6 +66,11 @@ _OFFER_CUE = re.compile(r"offer|聘用|聘書|聘书|錄用|录用")
 _NO_OFFER = re.compile(
     r"\bno\b[^.]*offer|(?:don'?t|do not|haven'?t|didn'?t) (?:have|got|get)[^.]*offer|without (?:a |an |any )?(?:job )?offer|"
     r"not yet[^.]*offer|(?:冇|沒有|没有|未有|無|无|仲未有|还没有|還沒有|暫時冇|暂时没有)(?:\s*(?:job|工作|香港|公司))?\s*(?:offer|聘用)")
+_OFFER_NOT_STATED = re.compile(
+    r"\b(?:if|whether|need|needs|needed|require|requires|required|requirement|must|necessary|have to|has to)\b|"
+    r"會唔會|会不会|能不能|可唔可以|需要|需唔需要|需不需要|使唔使|使不使|要唔要|要不要|一定要|必須|必须")
+"""An offer in a condition or a question about needing one ("do I need a job offer?", 「使唔使有offer？」) is not
+the user saying they have one."""
 _EXPERIENCE_CUE = re.compile(r"experience|\bexp\b|worked|working|work|career|經驗|经验|做咗|做了|工作|年資|年资|返工|上班")
 _GRADUATION_CUE = re.compile(r"graduat|finished|completed|畢業|毕业|读完|讀完")
 _AGO = re.compile(r"\bago\b|之前|以前|前$")
@@ -200,7 +205,7 @@ def _read_clause(clause: str, requested: str | None, today: dt.date, result: Ext
     if offer_clause:
         if _NO_OFFER.search(clause):
             result.set("job_offer", NO)
-        elif not re.search(r"\b(?:if|whether)\b|會唔會|会不会|能不能|可唔可以", clause):
+        elif not _OFFER_NOT_STATED.search(clause):
             result.set("job_offer", YES)
         _technology_area(clause, result)
     _mainland(clause, result)

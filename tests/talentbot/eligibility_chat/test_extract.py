@@ -129,3 +129,20 @@ def test_a_university_not_on_our_list_is_kept_as_written_and_flagged(text: str) 
 )
 def test_a_correction_while_another_question_is_asked_fills_its_own_field(text: str, expected: dict) -> None:
     assert extract(text, "university", today=TODAY).values == expected
+
+
+@pytest.mark.parametrize("text", [
+    "is a job offer required for QMAS?",
+    "do I have to find an offer before applying",
+    "does GEP need an offer from a local company",
+    "讀完碩士使唔使搵到offer先可以留低？",
+    "申请专才一定要有公司聘用吗",
+    "if I get an offer later, can I switch?",
+])
+def test_asking_about_an_offer_is_not_having_one(text: str) -> None:
+    assert "elig_job_offer" not in extract(text, None, today=TODAY).values
+
+
+@pytest.mark.parametrize("text", ["I've got an offer from a bank in Central", "我收到香港公司嘅offer", "拿到了录用通知和offer"])
+def test_saying_you_have_an_offer_still_counts(text: str) -> None:
+    assert extract(text, None, today=TODAY).values.get("elig_job_offer") == "yes"
