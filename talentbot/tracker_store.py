@@ -121,7 +121,6 @@ class _Statements:
         self.insert = events.insert()
 
 
-
 STORE_TYPE = f"{__name__}.{SQLTrackerStore.__name__}"
 """The ``type`` of this store in an endpoints file."""
 
