@@ -12,7 +12,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from talentbot.content import Content, Query, load_content, render, select
 from talentbot.content.model import LANGUAGES
-from talentbot.content.render import DEFAULT_LANGUAGE, DETAIL_MORE
+from talentbot.content.render import DEFAULT_LANGUAGE, DETAIL_MORE, parse_payload
+from talentbot.content.select import is_more_request
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,36 @@ def query_from_tracker(tracker: Tracker) -> Query:
     )
 
 
+def previous_more_buttons(tracker: Tracker) -> list[Query]:
+    """What the "Tell me more" buttons of the previous answer would ask, one query per button (none when that
+    answer had nothing more to say). Read from the bot messages between the previous and the latest user turn."""
+    events = list(tracker.events)
+    user_turns = [i for i, event in enumerate(events) if event.get("event") == "user"]
+    if len(user_turns) < 2:
+        return []
+    queries = []
+    for event in events[user_turns[-2] + 1:user_turns[-1]]:
+        if event.get("event") != "bot":
+            continue
+        for button in (event.get("data") or {}).get("buttons") or []:
+            parsed = parse_payload(str(button.get("payload") or ""))
+            if parsed is None or parsed[1].get(DETAIL_ENTITY) != DETAIL_MORE:
+                continue
+            intent, entities = parsed
+            queries.append(Query(
+                intent=intent, schemes=tuple(v for k, v in entities.items() if k == "scheme"),
+                topic=entities.get("topic"), detail=True))
+    return queries
+
+
+def typed_more_request(content: Content, query: Query, tracker: Tracker) -> list[Query]:
+    """A typed "tell me more" (no scheme, topic or place named) stands for the previous answer's buttons."""
+    message_entities = (tracker.latest_message or {}).get("entities") or []
+    if query.detail or message_entities or not is_more_request(content, query.text):
+        return []
+    return previous_more_buttons(tracker)
+
+
 class ActionAnswer(Action):
     """Thin adapter: tracker -> Query -> select -> render -> dispatcher. Content is loaded once, at start-up."""
 
@@ -61,7 +92,8 @@ class ActionAnswer(Action):
         language = tracker.get_slot("language")
         if language not in LANGUAGES:
             language = DEFAULT_LANGUAGE
-        answers = select(self._content, query)
+        more = typed_more_request(self._content, query, tracker)
+        answers = [answer for wanted in more for answer in select(self._content, wanted)] or select(self._content, query)
         if not answers:
             logger.warning("action_answer ran for intent %r, which it does not answer", query.intent)
             return []

@@ -48,6 +48,7 @@ def load_content(directory: Path | None = None) -> Content:
     offices: list[Office] = []
     phrases: dict[str, Localized] = {}
     cues: dict[str, tuple[str, ...]] = {}
+    more_cues: dict[str, tuple[str, ...]] = {}
     files = sorted(folder.glob("*.yml"))
     if not files:
         raise ContentError([f"no content files in {folder}"])
@@ -62,6 +63,8 @@ def load_content(directory: Path | None = None) -> Content:
             continue
         if path.name == PHRASES_FILE:
             phrases.update({str(k): dict(v) for k, v in (data.get("phrases") or {}).items()})
+            for language, values in (data.get("more_cues") or {}).items():
+                more_cues[str(language)] = tuple(str(v) for v in values)
             continue
         for raw in data.get("entries") or []:
             entries.extend(_parse(path.name, raw, _entry, problems))
@@ -70,7 +73,7 @@ def load_content(directory: Path | None = None) -> Content:
         for language, values in (data.get("overview_cues") or {}).items():
             cues[str(language)] = tuple(str(v) for v in values)
     content = Content(
-        entries=tuple(entries), offices=tuple(offices), phrases=phrases, overview_cues=cues
+        entries=tuple(entries), offices=tuple(offices), phrases=phrases, overview_cues=cues, more_cues=more_cues
     )
     problems.extend(validate(content))
     if problems:

@@ -71,6 +71,7 @@ class Content:
     offices: tuple[Office, ...] = ()
     phrases: Mapping[str, Localized] = field(default_factory=dict)  # labels and templates (ui.yml)
     overview_cues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # language -> cues
+    more_cues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # language -> "tell me more" words
 
     def entry(self, key: str) -> Entry:
         """The entry with this key; KeyError names the key when an editor removed it."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from typing import Mapping
@@ -48,6 +49,20 @@ def payload(intent: str, entities: Mapping[str, str] | None = None) -> str:
     if not entities:
         return f"/{intent}"
     return f"/{intent}" + json.dumps(dict(entities), ensure_ascii=False, separators=(",", ":"))
+
+
+def parse_payload(text: str) -> tuple[str, dict[str, str]] | None:
+    """The intent and entities of a payload made by `payload`; None for anything else."""
+    match = re.fullmatch(r"/(\w+)(\{.*\})?", text.strip(), flags=re.DOTALL)
+    if match is None:
+        return None
+    try:
+        entities = json.loads(match.group(2)) if match.group(2) else {}
+    except ValueError:
+        return None
+    if not isinstance(entities, dict):
+        return None
+    return match.group(1), {str(k): str(v) for k, v in entities.items()}
 
 
 def render(content: Content, answer: Answer, language: str) -> Reply:

@@ -89,6 +89,12 @@ def is_general_question(content: Content, text: str) -> bool:
     )
 
 
+def is_more_request(content: Content, text: str) -> bool:
+    """Whether the words ask for more on what was just answered ("tell me more", 「講多啲」; cues in ui.yml)."""
+    folded = text.casefold()
+    return any(cue.casefold() in folded for cues in content.more_cues.values() for cue in cues)
+
+
 def find_office(content: Content, location: str | None) -> Office | None:
     """The office listed for a place (English city/province/country name, any case), if any."""
     if not location:

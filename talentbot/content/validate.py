@@ -47,6 +47,16 @@ def validate(content: Content) -> list[str]:
     problems += _office_problems(content)
     problems += _phrase_problems(content)
     problems += _coverage_problems(content)
+    problems += _cue_problems(content)
+    return problems
+
+
+def _cue_problems(content: Content) -> list[str]:
+    """Cue lists, when given, must cover every language: a missing one would leave its speakers out."""
+    problems = []
+    for name, cues in (("overview_cues", content.overview_cues), ("more_cues", content.more_cues)):
+        if cues:
+            problems += [f"{name}: no cues for {lang}" for lang in LANGUAGES if not cues.get(lang)]
     return problems
 
 

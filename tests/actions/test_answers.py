@@ -127,3 +127,54 @@ async def test_living_without_topic_offers_a_menu() -> None:
 async def test_intent_it_does_not_answer_changes_nothing() -> None:
     messages, events = await run(tracker("greet", "hi"))
     assert messages == [] and events == []
+
+
+# --- a typed "tell me more" -------------------------------------------------------------------------------------
+
+
+def user_event(text: str, intent: str, entities: list[tuple[str, str]] | None = None) -> dict:
+    return {"event": "user", "text": text,
+            "parse_data": {"intent": {"name": intent}, "entities": [{"entity": k, "value": v} for k, v in entities or []]}}
+
+
+def bot_events(messages: list[dict]) -> list[dict]:
+    return [{"event": "bot", "text": m["text"], "data": {"buttons": m.get("buttons")}} for m in messages]
+
+
+def after(previous: list[dict], t: Tracker) -> Tracker:
+    """`t` with the earlier turns before its latest message, as Rasa sends the tracker to the action server."""
+    latest = t.latest_message
+    t.events = [*previous, user_event(latest["text"], latest["intent"]["name"],
+                                      [(e["entity"], e["value"]) for e in latest["entities"]])]
+    return t
+
+
+@pytest.mark.parametrize(("language", "asked", "more"), [
+    ("en", "What is TTPS?", "tell me more"),
+    ("zh-Hant", "高才通係咩嚟？", "可唔可以講多啲？"),
+    ("zh-Hans", "高才通是什么？", "详细说说"),
+])
+async def test_typing_tell_me_more_is_pressing_the_button(language: str, asked: str, more: str) -> None:
+    first, _ = await run(tracker("ask_scheme_info", asked, [("scheme", "TTPS")], language=language, scheme="TTPS"))
+    earlier = [user_event(asked, "ask_scheme_info", [("scheme", "TTPS")]), *bot_events(first)]
+    # whichever answer intent the NLU picks for the bare words, the previous answer's "more" part is given
+    typed, _ = await run(after(earlier, tracker("ask_dependants", more, language=language, scheme="TTPS",
+                                                 answer_scheme="TTPS")))
+    pressed, _ = await run(tracker("ask_scheme_info", first[0]["buttons"][0]["payload"],
+                                   [("scheme", "TTPS"), ("detail", "more")], language=language, scheme="TTPS"))
+    assert [m["text"] for m in typed] == [m["text"] for m in pressed]
+    assert typed[0]["text"] != first[0]["text"]
+
+
+async def test_more_with_a_subject_named_answers_that_subject() -> None:
+    first, _ = await run(tracker("ask_scheme_info", "What is TTPS?", [("scheme", "TTPS")], scheme="TTPS"))
+    earlier = [user_event("What is TTPS?", "ask_scheme_info", [("scheme", "TTPS")]), *bot_events(first)]
+    typed, _ = await run(after(earlier, tracker("ask_living_info", "tell me more about housing", [("topic", "housing")])))
+    housing, _ = await run(tracker("ask_living_info", "housing?", [("topic", "housing")]))
+    assert [m["text"] for m in typed] == [m["text"] for m in housing]
+
+
+async def test_more_with_nothing_before_gets_the_usual_answer() -> None:
+    typed, _ = await run(after([], tracker("ask_scheme_info", "tell me more")))
+    usual, _ = await run(tracker("ask_scheme_info", "what schemes are there?"))
+    assert [m["text"] for m in typed] == [m["text"] for m in usual]

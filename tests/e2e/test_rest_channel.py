@@ -81,3 +81,17 @@ def test_chat_page_is_served(bot) -> None:
 
 def test_http_api_needs_the_token(bot) -> None:
     assert httpx.get(f"{bot.url}/status", timeout=10).status_code == 401
+
+
+@pytest.mark.parametrize("asked, more", [
+    ("What is the Top Talent Pass Scheme?", "could you go into more detail?"),
+    ("高才通係咩嚟㗎？", "可唔可以講詳細啲？"),
+    ("高才通是什么？", "能不能再详细一点"),
+], ids=["en", "zh-Hant", "zh-Hans"])
+def test_typing_tell_me_more_gets_what_the_button_gives(bot, asked, more) -> None:
+    user = sender()
+    [answer] = bot.send(user, asked)
+    [button] = [b for b in answer["buttons"] if '"detail":"more"' in b["payload"]]
+    typed = [reply.get("text") for reply in bot.send(user, more)]
+    pressed = [reply.get("text") for reply in bot.send(user, button["payload"])]
+    assert typed == pressed and answer["text"] not in typed

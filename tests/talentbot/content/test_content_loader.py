@@ -71,3 +71,12 @@ def test_editor_change_is_served_without_code_change(draft: Path) -> None:
 def test_wrapped_chinese_lines_are_joined_without_spaces() -> None:
     text = load_content(DEFAULT_DIR).entry("schemes.TTPS").summary["zh-Hant"]
     assert "。 " not in text and "， " not in text
+
+
+def test_more_cues_missing_a_language_are_refused(draft: Path) -> None:
+    path = draft / "ui.yml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    del data["more_cues"]["zh-Hant"]
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ContentError, match="more_cues: no cues for zh-Hant"):
+        load_content(draft)

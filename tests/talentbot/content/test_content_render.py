@@ -9,7 +9,7 @@ import pytest
 
 from talentbot.content import Query, load_content, render, select
 from talentbot.content.loader import DEFAULT_DIR
-from talentbot.content.render import format_date, payload
+from talentbot.content.render import format_date, parse_payload, payload
 
 CONTENT = load_content(DEFAULT_DIR)
 
@@ -85,3 +85,13 @@ def test_unknown_language_falls_back_to_english() -> None:
     assert _reply("fr", intent="ask_processing_time", schemes=("TTPS",)).text.startswith(
         "Top Talent Pass Scheme (TTPS): It normally takes four weeks"
     )
+
+
+@pytest.mark.parametrize("entities", [None, {"scheme": "TTPS"}, {"topic": "housing", "detail": "more"}, {"place": "深圳"}])
+def test_a_payload_reads_back_as_its_intent_and_entities(entities) -> None:
+    assert parse_payload(payload("ask_living_info", entities)) == ("ask_living_info", entities or {})
+
+
+@pytest.mark.parametrize("text", ["tell me more", "/", "/ask{not json}", '/ask["a"]', "ask_scheme_info"])
+def test_other_text_is_not_a_payload(text: str) -> None:
+    assert parse_payload(text) is None

@@ -6,6 +6,7 @@ import pytest
 
 from talentbot.content import Query, load_content, select
 from talentbot.content.loader import DEFAULT_DIR
+from talentbot.content.select import is_more_request
 
 CONTENT = load_content(DEFAULT_DIR)
 
@@ -70,3 +71,12 @@ def test_intents_it_does_not_answer_get_nothing() -> None:
 def test_tell_me_more_is_carried_to_the_answer() -> None:
     [answer] = select(CONTENT, Query("ask_scheme_info", schemes=("TTPS",), detail=True))
     assert answer.detail
+
+
+@pytest.mark.parametrize(("text", "more"), [
+    ("Tell me more!", True), ("can you go into more detail", True), ("可唔可以講多啲？", True), ("詳細啲講下", True),
+    ("详细说说", True), ("能不能多讲一点", True),
+    ("what is TTPS", False), ("what's going on with QMAS", False), ("高才通係咩", False), ("专才要多久", False),
+])
+def test_a_typed_tell_me_more(text: str, more: bool) -> None:
+    assert is_more_request(CONTENT, text) is more
