@@ -175,6 +175,10 @@ LABELLING_RULES = [
     ("zh-Hant", "冇學位，做咗廿年", "inform"),
     ("zh-Hans", "没有学历能申请优才吗", "check_eligibility"),
     ("zh-Hans", "没有学历，工作二十年了", "inform"),
+    # a bare "tell me more" is scheme info (action_answer gives the previous answer's more part)
+    ("en", "tell me more", "ask_scheme_info"),
+    ("zh-Hant", "講多啲吖", "ask_scheme_info"),
+    ("zh-Hans", "详细说说", "ask_scheme_info"),
     # procedure, sponsor and e-Visa are how to apply even when a scheme is named; what/who/quota is scheme info
     ("en", "how do i submit a GEP application", "ask_how_to_apply"),
     ("en", "who is QMAS for", "ask_scheme_info"),
