@@ -15,23 +15,30 @@ On an SQLite file the store also keeps its connections (a QueuePool, as SQLAlche
 waits for no fsync (~2 ms per message on the event loop before). What is stored and read back is unchanged.
 Trade-off: after a power loss or OS crash (not a crash of Rasa) the last few committed turns may be missing;
 the file stays consistent. PostgreSQL (production) and in-memory SQLite keep Rasa's engine settings.
+
+On PostgreSQL, replicas starting together take turns to create the database and tables
+(`one_creator_at_a_time`), instead of racing into duplicate-key errors and Rasa's 5 s retry.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
 from pathlib import Path
-from typing import Any, Dict, Optional, Text
+from typing import Any, Dict, Iterator, Optional, Text, Union
 
 import sqlalchemy as sa
+from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore
+from rasa.core.tracker_store import validate_port
+from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import URL
-from sqlalchemy.pool import QueuePool
+from sqlalchemy.pool import NullPool, QueuePool
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +60,58 @@ def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
         cursor.close()
 
 
+CREATION_LOCK_KEY = 0x74616C656E74  # "talent": the PostgreSQL advisory lock every replica's store takes at start
+
+
+@contextlib.contextmanager
+def one_creator_at_a_time(url: Union[str, URL]) -> Iterator[None]:
+    """On PostgreSQL, lets one store at a time create the database and the tables.
+
+    Rasa checks whether they exist, then creates them. Replicas starting together on an empty server (the two
+    Sanic workers of `talentbot run --production`) both try. One gets a duplicate-key error, and Rasa logs it
+    and sleeps 5 s before trying again. Best effort: if the server cannot be reached yet, no lock is taken and
+    Rasa's own wait-and-retry applies.
+    """
+    if sa.engine.make_url(url).get_backend_name() != "postgresql":
+        yield
+        return
+    engine = sa.create_engine(url, poolclass=NullPool)
+    try:
+        connection = engine.connect()
+    except sa.exc.OperationalError:
+        engine.dispose()
+        yield
+        return
+    try:
+        connection.execute(sa.select(sa.func.pg_advisory_lock(CREATION_LOCK_KEY)))
+        yield
+    finally:
+        connection.close()  # ends the session, and with it the lock
+        engine.dispose()
+
+
 class SQLTrackerStore(RasaSQLTrackerStore):
     """Rasa's `SQLTrackerStore` (same settings, tables, rows and trackers) with prebuilt Core statements."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # connects (waiting for the database) and creates the tables, as Rasa
+    def __init__(
+        self,
+        domain: Optional[Domain] = None,
+        dialect: Text = "sqlite",
+        host: Optional[Text] = None,
+        port: Optional[int] = None,
+        db: Text = "rasa.db",
+        username: Optional[Text] = None,
+        password: Optional[Text] = None,
+        event_broker: Optional[EventBroker] = None,
+        login_db: Optional[Text] = None,
+        query: Optional[Dict] = None,
+        **kwargs: Any,
+    ) -> None:
+        # Rasa's constructor connects (waiting for the database), creates the database and the tables
+        url = self.get_db_url(dialect, host, validate_port(port), db, username, password, login_db, query)
+        with one_creator_at_a_time(url):
+            super().__init__(
+                domain, dialect, host, port, db, username, password, event_broker, login_db, query, **kwargs)
         if is_sqlite_file(self.engine.url):
             self.engine.dispose()
             # One connection per thread at a time (the pool's rule), so SQLite's same-thread check can be off;

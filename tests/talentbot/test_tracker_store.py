@@ -7,7 +7,9 @@ the two must agree; each store must also read what the other wrote.
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
+import threading
 import uuid
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterator, List
@@ -174,6 +176,36 @@ def test_a_new_conversation_starts_listening():
     assert as_dicts(asyncio.run(store.retrieve("carol")).events) == as_dicts(tracker.events)
 
 
+def test_replicas_starting_together_on_an_empty_server_do_not_race(caplog):
+    """Both Sanic workers of the production set-up build a store at once; without turns, one hits duplicate-key
+    errors creating the database and the tables, which Rasa logs before sleeping 5 s and retrying."""
+    if not _postgres_reachable():
+        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
+    name = f"talentbot_trackers_test_{uuid.uuid4().hex[:10]}"
+    settings = {"dialect": "postgresql", "host": "127.0.0.1", "port": 5432, "username": "postgres", "db": name,
+                "login_db": "postgres"}
+    start = threading.Barrier(3)
+    stores: List[SQLTrackerStore] = []
+
+    def replica() -> None:
+        start.wait()
+        stores.append(make(SQLTrackerStore, settings))
+
+    replicas = [threading.Thread(target=replica) for _ in range(3)]
+    try:
+        with caplog.at_level(logging.WARNING):
+            for thread in replicas:
+                thread.start()
+            for thread in replicas:
+                thread.join(timeout=60)
+        assert len(stores) == 3
+        assert [r.getMessage() for r in caplog.records if r.name.startswith("rasa")] == []
+        asyncio.run(conversation(stores[0]))
+        assert len(asyncio.run(stores[1].retrieve_full_tracker("alice")).events) == 12
+    finally:
+        _drop(name, *stores)
+
+
 def test_an_sqlite_file_keeps_its_connections_in_wal_mode(tmp_path):
     store = make(SQLTrackerStore, {"dialect": "sqlite", "db": str(tmp_path / "trackers.db")})
     assert isinstance(store.engine.pool, QueuePool)
@@ -224,8 +256,9 @@ def _wrapped(store: Any, cls: type) -> bool:
     return False
 
 
-def _drop(name: str, store: RasaSQLTrackerStore) -> None:
-    store.engine.dispose()
+def _drop(name: str, *stores: RasaSQLTrackerStore) -> None:
+    for store in stores:
+        store.engine.dispose()
     admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
