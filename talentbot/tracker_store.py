@@ -40,24 +40,14 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool, QueuePool
 
+from talentbot.sqlite_wal import WAL_PRAGMAS, run_pragmas_on_connect
+
 logger = logging.getLogger(__name__)
-
-SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
-
 
 def is_sqlite_file(url: URL) -> bool:
     """True for an SQLite database in a file (not in memory): the only kind whose engine settings change."""
     database = url.database or ""
     return url.get_backend_name() == "sqlite" and database not in ("", ":memory:") and "mode=memory" not in database
-
-
-def _sqlite_pragmas(dbapi_connection: Any, connection_record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        for pragma in SQLITE_PRAGMAS:
-            cursor.execute(pragma)
-    finally:
-        cursor.close()
 
 
 CREATION_LOCK_KEY = 0x74616C656E74  # "talent": the PostgreSQL advisory lock every replica's store takes at start
@@ -118,7 +108,7 @@ class SQLTrackerStore(RasaSQLTrackerStore):
             # SQLAlchemy 2.0 sets the same for its pooled SQLite files.
             self.engine = sa.create_engine(
                 self.engine.url, poolclass=QueuePool, connect_args={"check_same_thread": False})
-            sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            run_pragmas_on_connect(self.engine, WAL_PRAGMAS)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._statements = _Statements(self.SQLEvent.__table__)
 

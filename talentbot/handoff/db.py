@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Mapping
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import QueuePool
 
 from talentbot.paths import ROOT
+from talentbot.sqlite_wal import WAL_PRAGMAS, run_pragmas_on_connect
 
 URL_VARIABLE = "HANDOFF_DB_URL"
 DEFAULT_URL = "sqlite:///var/handoff.sqlite3"
@@ -36,16 +37,9 @@ def database_url(env: Mapping[str, str] = os.environ) -> str:
     return url.render_as_string(hide_password=False)
 
 
-SQLITE_PRAGMAS = ("PRAGMA foreign_keys=ON", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL")
+SQLITE_PRAGMAS = ("PRAGMA foreign_keys=ON", *WAL_PRAGMAS)
 """Foreign keys on; write-ahead log so the console's and the channels' reads never wait for the action server's
-writes (several processes share the file), with the commit durability SQLite recommends for WAL."""
-
-
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    for pragma in SQLITE_PRAGMAS:
-        cursor.execute(pragma)
-    cursor.close()
+writes (several processes share the file)."""
 
 
 def make_engine(url: str) -> Engine:
@@ -57,7 +51,7 @@ def make_engine(url: str) -> Engine:
         pool = {"poolclass": QueuePool} if parsed.database not in (None, "", ":memory:") else {}
         engine = create_engine(url, future=True, **pool,
                                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        run_pragmas_on_connect(engine, SQLITE_PRAGMAS)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)
 
