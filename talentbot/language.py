@@ -28,6 +28,11 @@ CANTONESE_MARKERS = frozenset("咩嘅喺啲冇咗嚟㗎佢哋乜嘢噉啱畀俾�
 """Characters of written Cantonese. Most are script-neutral, so they decide between Traditional and Simplified only
 when nothing else does (a Hong Kong user writing 「佢可唔可以嚟」 writes Traditional)."""
 
+MANDARIN_WORDS = ("多少", "哪", "什么", "怎么", "是不是", "能不能", "要不要", "可不可以", "有没有", "干什么", "才可以", "才能")
+"""Words of Mandarin (Putonghua) questions written with characters common to both scripts (「年薪要多少才可以」). A
+Cantonese speaker writes 幾多、邊啲、咩、係咪 instead; with no script-specific character and no earlier script in the
+conversation, these words decide for Simplified Chinese."""
+
 COMMAND_PREFIXES = ("/", "EXTERNAL:")
 """Button payloads (`/intent{...}`) and Rasa's `trigger_intent` texts are not written by the user: they say nothing
 about the user's language (see rasa-platform-notes.md, pitfall 5)."""
@@ -103,14 +108,23 @@ def detect(text: Optional[str], current: Optional[str] = None) -> Detection:
     if han and han >= latin_words and not _KANA.search(text):
         script = chinese_script(text)
         if script is None:
-            kept = current if current in (ZH_HANT, ZH_HANS) else DEFAULT_CHINESE
-            return Detection(Verdict.LANGUAGE, kept, script_guessed=True)
+            return Detection(Verdict.LANGUAGE, _neutral_script(text, current), script_guessed=True)
         return Detection(Verdict.LANGUAGE, script)
     if _KANA.search(text) or len(_OTHER_SCRIPT.findall(text)) > latin_words:
         return Detection(Verdict.UNSUPPORTED)
     if latin_words:
         return Detection(Verdict.LANGUAGE, EN)
     return Detection(Verdict.NEUTRAL)
+
+
+def _neutral_script(text: str, current: Optional[str]) -> str:
+    """Script for Chinese written only with characters common to both: the conversation's, else Mandarin words
+    decide (Cantonese ones already did, in `chinese_script`), else DEFAULT_CHINESE."""
+    if current in (ZH_HANT, ZH_HANS):
+        return current
+    if any(word in text for word in MANDARIN_WORDS):
+        return ZH_HANS
+    return DEFAULT_CHINESE
 
 
 def normalise_language_code(code: Optional[str]) -> Optional[str]:

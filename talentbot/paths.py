@@ -14,6 +14,7 @@ DOMAIN = ROOT / "bot" / "domain"
 DIALOGUE_DATA = ROOT / "bot" / "data"
 NLU_DATA = ROOT / "nlu_data"
 CONTENT = ROOT / "bot" / "content"
+QUESTIONS = ROOT / "bot" / "questions"
 ENDPOINTS = ROOT / "bot" / "endpoints.yml"
 ENDPOINTS_PRODUCTION = ROOT / "bot" / "endpoints.production.yml"
 CREDENTIALS = ROOT / "bot" / "credentials.yml"
@@ -22,5 +23,8 @@ MODELS = ROOT / "models"
 VAR = ROOT / "var"
 DEV_SET = ROOT.parent / "shared" / "dev"
 
-TRAINING_INPUTS = (CONFIG, DOMAIN, DIALOGUE_DATA, NLU_DATA, ROOT / "talentbot" / "nlu", ROOT / "talentbot" / "policies")
+TRAINING_INPUTS = (
+    CONFIG, DOMAIN, DIALOGUE_DATA, NLU_DATA, QUESTIONS,
+    ROOT / "talentbot" / "nlu", ROOT / "talentbot" / "policies", ROOT / "talentbot" / "qbank",
+)
 """Everything a trained model depends on: a change in any of these means training again."""

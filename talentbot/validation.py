@@ -41,6 +41,18 @@ def validate_content() -> List[str]:
     return []
 
 
+def validate_bank() -> List[str]:
+    """Problems in the question bank (bot/questions): languages, sources, dates, lengths, duplicate or look-alike
+    questions."""
+    from talentbot.qbank.loader import BankError, load_bank
+
+    try:
+        load_bank(paths.QUESTIONS)
+    except BankError as error:
+        return error.problems
+    return []
+
+
 def validate() -> int:
     command = [
         sys.executable, "-m", "rasa", "data", "validate",
@@ -64,4 +76,10 @@ def validate() -> int:
     if content_problems:
         return 1
     print("content: OK")
+    bank_problems = validate_bank()
+    for problem in bank_problems:
+        print(f"question bank: {problem}", file=sys.stderr)
+    if bank_problems:
+        return 1
+    print("question bank: OK")
     return 0

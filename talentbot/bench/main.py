@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 
 
 from talentbot import paths
-from talentbot.bench import handoff, load
+from talentbot.bench import handoff, load, questions
 from talentbot.bench.conversations import EXAMPLES, run_examples
 from talentbot.bench.procs import tree_rss_mb
 from talentbot.bench.wechat import measure_wechat_path
@@ -83,10 +83,25 @@ def measure_ours(model: Path, quick: bool, production: bool, work: Path) -> Dict
         if not production and EXAMPLES.exists():
             report["dev_conversations"] = run_examples(running.url)
         if not production:
+            report["questions"] = replay_question_sets(running.url)
+        if not production:
             report["staff_reply"] = asyncio.run(handoff.measure(
                 running.url, running.console_url, running.handoff_db_url, users=2 if quick else 5))
         report["rss_mb_after"] = {"rasa": tree_rss_mb(running.rasa.pid), "actions": tree_rss_mb(running.actions.pid)}
         return report
+
+
+def replay_question_sets(url: str) -> Dict:
+    """Right-fact rate per language: the dev real questions, our evaluation set (REST), and the bank ranker's
+    top-1/top-3 entry accuracy on the evaluation set (offline)."""
+    report: Dict = {}
+    if questions.REAL_QUESTIONS.exists():
+        report["real_questions_dev"] = questions.replay(url, questions.load_items([questions.REAL_QUESTIONS]))
+    items = questions.load_items(questions.eval_files())
+    if items:
+        report["eval_set"] = questions.replay(url, items)
+        report["eval_ranking"] = questions.offline(items)["ranking"]
+    return report
 
 
 def measure_starter(quick: bool, work: Path) -> Dict:
@@ -160,6 +175,12 @@ def summarise(report: Dict) -> Dict:
     conversations = (report.get("embedded") or {}).get("dev_conversations")
     if conversations:
         summary["dev conversations: turns passed"] = f"{conversations['passed']}/{conversations['turns']}"
+    question_sets = (report.get("embedded") or {}).get("questions") or {}
+    for name in ("real_questions_dev", "eval_set"):
+        for language, figures in ((question_sets.get(name) or {}).get("by_language") or {}).items():
+            summary[f"{name}: right fact {language}"] = f"{figures['rate']} ({figures['passed']}/{figures['turns']})"
+    for language, figures in (question_sets.get("eval_ranking") or {}).items():
+        summary[f"bank ranking top-1 / top-3 {language}"] = f"{figures['top1']} / {figures['top3']} ({figures['items']})"
     staff_reply = (report.get("embedded") or {}).get("staff_reply")
     if staff_reply:
         summary["staff reply → web page: p50 / p95 / max (ms)"] = (

@@ -74,7 +74,7 @@ def render(content: Content, answer: Answer, language: str) -> Reply:
     if entry is None:
         raise ValueError("an answer needs an entry or an office")
     parts = [_heading(content, answer, lang) + _body(content, entry, lang, answer.detail)]
-    parts.append(_source_line(content, entry.source, entry.as_of, lang))
+    parts.append(source_line(content, entry.source, entry.as_of, lang))
     return Reply(text="\n\n".join(parts), buttons=_buttons(content, answer, lang), key=entry.key)
 
 
@@ -93,7 +93,7 @@ def scheme_title(content: Content, scheme: str, language: str) -> str:
     return scheme
 
 
-def _phrase(content: Content, phrase_name: str, language: str, **values: str) -> str:
+def phrase(content: Content, phrase_name: str, language: str, **values: str) -> str:
     texts: Localized = content.phrases.get(phrase_name, {})
     return texts.get(language, texts.get(DEFAULT_LANGUAGE, "")).format(**values)
 
@@ -102,7 +102,7 @@ def _heading(content: Content, answer: Answer, language: str) -> str:
     """Names the scheme on follow-up answers, so the user sees which scheme we took them to mean."""
     if answer.scheme is None or answer.intent not in FOLLOW_UP_INTENTS:
         return ""
-    return _phrase(content, "scheme_heading", language, scheme=scheme_title(content, answer.scheme, language))
+    return phrase(content, "scheme_heading", language, scheme=scheme_title(content, answer.scheme, language))
 
 
 def _body(content: Content, entry: Entry, language: str, detail: bool) -> str:
@@ -110,7 +110,7 @@ def _body(content: Content, entry: Entry, language: str, detail: bool) -> str:
         return entry.summary[language]
     lines = [entry.more[language]]
     if entry.changed:
-        lines.append(_phrase(content, "changes", language))
+        lines.append(phrase(content, "changes", language))
         lines += [
             f"• {format_date(c.date, language)}: {c.note[language]}"
             for c in sorted(entry.changed, key=lambda c: c.date)
@@ -118,9 +118,9 @@ def _body(content: Content, entry: Entry, language: str, detail: bool) -> str:
     return "\n".join(lines)
 
 
-def _source_line(content: Content, sources: tuple[str, ...], as_of: date, language: str) -> str:
-    label = _phrase(content, "source", language)
-    stamp = _phrase(content, "as_of", language, date=format_date(as_of, language))
+def source_line(content: Content, sources: tuple[str, ...], as_of: date, language: str) -> str:
+    label = phrase(content, "source", language)
+    stamp = phrase(content, "as_of", language, date=format_date(as_of, language))
     return f"{label} {' '.join(sources)} ({stamp})" if language == "en" else f"{label}{' '.join(sources)}（{stamp}）"
 
 
@@ -132,7 +132,7 @@ def _buttons(content: Content, answer: Answer, language: str) -> tuple[Button, .
         entities = {k: v for k, v in (("scheme", answer.scheme), ("topic", answer.topic)) if v}
         buttons.append(
             Button(
-                _phrase(content, "more_button", language),
+                phrase(content, "more_button", language),
                 payload(answer.intent, {**entities, "detail": DETAIL_MORE}),
             )
         )
@@ -158,12 +158,12 @@ def _render_office(content: Content, answer: Answer, language: str) -> Reply:
     assert office is not None
     template = "office_confirmed" if office.team == "confirmed" else "office_unverified"
     lines = [
-        _phrase(content, template, language, name=office.name[language], place=answer.location or "")
+        phrase(content, template, language, name=office.name[language], place=answer.location or "")
     ]
     if office.covers:
-        lines.append(_phrase(content, "office_covers", language, covers=office.covers[language]))
+        lines.append(phrase(content, "office_covers", language, covers=office.covers[language]))
     if office.website:
-        lines.append(_phrase(content, "office_website", language, website=office.website))
+        lines.append(phrase(content, "office_website", language, website=office.website))
     separator = " " if language == "en" else ""  # Chinese sentences follow each other without a space
-    text = separator.join(lines) + "\n\n" + _source_line(content, office.source, office.as_of, language)
+    text = separator.join(lines) + "\n\n" + source_line(content, office.source, office.as_of, language)
     return Reply(text=text, key=office.key)

@@ -54,7 +54,7 @@ async def test_scheme_answer_in_the_users_language(language: str, text: str, mus
     assert must_say in message["text"]
     assert "https://www.immd.gov.hk/eng/services/visas/TTPS.html" in message["text"]
     assert message["buttons"][0]["payload"] == '/ask_scheme_info{"scheme":"TTPS","detail":"more"}'
-    assert events == [SlotSet("answer_scheme", "TTPS")]
+    assert events == [SlotSet("answer_scheme", "TTPS"), SlotSet("answer_question", None)]
 
 
 async def test_cantonese_follow_up_about_family_uses_the_remembered_scheme() -> None:
@@ -64,7 +64,7 @@ async def test_cantonese_follow_up_about_family_uses_the_remembered_scheme() -> 
     [message] = messages
     assert message["text"].startswith("【高端人才通行證計劃（高才通）】")
     assert "18歲以下" in message["text"]
-    assert events == [SlotSet("answer_scheme", "TTPS")]
+    assert events == [SlotSet("answer_scheme", "TTPS"), SlotSet("answer_question", None)]
 
 
 async def test_english_follow_up_about_time_uses_the_remembered_scheme() -> None:
@@ -78,7 +78,7 @@ async def test_new_scheme_named_replaces_the_remembered_one() -> None:
         tracker("ask_processing_time", "and for IANG?", [("scheme", "IANG")], scheme="IANG", answer_scheme="TTPS")
     )
     assert "Recent graduates" in messages[0]["text"]
-    assert events == [SlotSet("answer_scheme", "IANG")]
+    assert events == [SlotSet("answer_scheme", "IANG"), SlotSet("answer_question", None)]
 
 
 async def test_general_question_gets_the_overview_with_a_button_per_scheme() -> None:
@@ -87,7 +87,7 @@ async def test_general_question_gets_the_overview_with_a_button_per_scheme() -> 
     )
     [message] = messages
     assert len(message["buttons"]) == 6
-    assert events == [SlotSet("answer_scheme", None)]
+    assert events == [SlotSet("answer_scheme", None), SlotSet("answer_question", None)]
 
 
 async def test_tell_me_more_button_gives_the_longer_part() -> None:

@@ -51,6 +51,22 @@ def test_script_neutral_chinese_after_english_defaults_to_traditional() -> None:
     assert detect("你好", current=EN).language == ZH_HANT
 
 
+@pytest.mark.parametrize("text", ["年薪要多少才可以", "哪些人可以", "可不可以工作", "年收入要多少"])
+@pytest.mark.parametrize("current", [None, EN])
+def test_script_neutral_mandarin_with_no_earlier_script_is_simplified(text: str, current: str) -> None:
+    assert detect(text, current=current).language == ZH_HANS
+
+
+@pytest.mark.parametrize("text", ["年薪要多少才可以", "哪些人可以"])
+def test_script_neutral_mandarin_keeps_an_earlier_traditional_script(text: str) -> None:
+    assert detect(text, current=ZH_HANT).language == ZH_HANT
+
+
+@pytest.mark.parametrize("text", ["年薪要幾多先得", "佢可唔可以嚟", "申請要幾多錢"])
+def test_cantonese_words_are_traditional(text: str) -> None:
+    assert detect(text).language == ZH_HANT
+
+
 @pytest.mark.parametrize("text", ["", "   ", "👍", "🇭🇰🙏", "12345", "???", "\x00\x07", None])
 def test_messages_without_words_say_nothing(text: str) -> None:
     assert detect(text, current=ZH_HANS).verdict is Verdict.NEUTRAL

@@ -1,0 +1,11 @@
+"""The question bank: question-level answers (bot/questions/), the lexical ranker that finds the entry a user's
+question asks for, and the pure decisions around it (answer, ask "did you mean", or leave it to the intent).
+
+Pure: no Rasa, Sanic or HTTP imports; the Rasa component (talentbot.nlu.question_bank) and the answering action
+are thin adapters around it.
+"""
+
+from talentbot.qbank.model import Bank, QuestionEntry
+from talentbot.qbank.loader import BankError, load_bank
+
+__all__ = ["Bank", "BankError", "QuestionEntry", "load_bank"]

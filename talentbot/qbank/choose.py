@@ -1,0 +1,96 @@
+"""Which entry answers the question: the ranker's candidates weighed by the scheme the user means.
+
+Pure: candidates, the bank and the conversation's context in; a decision out. The ranker compares what is asked
+with scheme names cut out; here the scheme decides between entries that ask the same thing of different schemes
+("how long does it take?" after talking about GEP is GEP's processing time).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+from talentbot.qbank.index import Candidate
+from talentbot.qbank.model import Bank, QuestionEntry
+
+#: Below this cosine to its nearest paraphrase the best entry is not close enough: the intent-level answer stays.
+MIN_SIMILARITY = 0.12
+#: A runner-up whose weighed score is within this ratio of the best is "close": ask which one was meant...
+CLOSE_RATIO = 0.98
+#: ... unless the best entry's wording is this close to the message (then it is plainly that question).
+SURE_SIMILARITY = 0.80
+#: At most this many choices in a "Did you mean".
+MAX_CHOICES = 3
+#: A follow-up ("and since when?") most likely asks about what was just answered, or a question next to it.
+PREVIOUS_BOOST = 1.5
+RELATED_BOOST = 1.2
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the conversation says about the scheme meant."""
+
+    named: tuple[str, ...] = ()  # schemes named in this message
+    remembered: str | None = None  # the scheme talked about earlier (slot `scheme`)
+    previous: QuestionEntry | None = None  # the entry answered last (slot `answer_question`)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """`answer` an entry, or `choices` to offer ("Did you mean"); neither when nothing is close."""
+
+    answer: QuestionEntry | None = None
+    choices: tuple[QuestionEntry, ...] = ()
+    scores: tuple[tuple[str, float], ...] = ()  # weighed scores, best first (for logs and the bench)
+
+
+def scheme_fit(entry: QuestionEntry, context: Context) -> float:
+    """How well the entry's schemes fit the scheme the user means (a factor on the text score)."""
+    schemes = set(entry.schemes)
+    if context.named:
+        if schemes & set(context.named):
+            return 1.0
+        return 0.85 if not schemes else 0.45
+    if context.remembered:
+        if context.remembered in schemes:
+            return 1.0
+        return 0.95 if not schemes else 0.8
+    return 1.0 if not schemes else 0.92
+
+
+def topic_fit(entry: QuestionEntry, context: Context) -> float:
+    """A boost for the entry answered last and the entries it names as related."""
+    if context.previous is None:
+        return 1.0
+    if entry.id == context.previous.id:
+        return PREVIOUS_BOOST
+    return RELATED_BOOST if entry.id in context.previous.related else 1.0
+
+
+def weigh(bank: Bank, candidates: Sequence[Candidate], context: Context) -> list[tuple[QuestionEntry, float]]:
+    """Candidates still in the bank, with the scheme and topic fit applied, best first."""
+    weighed = []
+    for candidate in candidates:
+        entry = bank.get(candidate.id)
+        if entry is not None:
+            weighed.append((entry, candidate.score * scheme_fit(entry, context) * topic_fit(entry, context)))
+    weighed.sort(key=lambda pair: -pair[1])
+    return weighed
+
+
+def decide(bank: Bank, candidates: Sequence[Candidate], context: Context) -> Decision:
+    """Answer the best entry; ask when two or three are too close to call; nothing when none is close."""
+    weighed = weigh(bank, candidates, context)
+    scores = tuple((e.id, round(s, 4)) for e, s in weighed)
+    similarity = {c.id: c.similarity for c in candidates}
+    if not weighed or similarity[weighed[0][0].id] < MIN_SIMILARITY:
+        return Decision(scores=scores)
+    best_entry, best = weighed[0]
+    close = [e for e, s in weighed[1:MAX_CHOICES] if s >= best * CLOSE_RATIO and not _same_answer(e, best_entry)]
+    if close and similarity[best_entry.id] < SURE_SIMILARITY:
+        return Decision(choices=(best_entry, *close), scores=scores)
+    return Decision(answer=best_entry, scores=scores)
+
+
+def _same_answer(a: QuestionEntry, b: QuestionEntry) -> bool:
+    return a.answer == b.answer

@@ -1,0 +1,66 @@
+"""The bank corrects the intent only in clear cases."""
+
+from __future__ import annotations
+
+import pytest
+
+from talentbot.qbank.arbitrate import FALLBACK_SIMILARITY, REWRITE_SIMILARITY, Best, arbitrate
+from talentbot.qbank.cues import load_cues
+
+CUES = load_cues()
+STRONG = Best("ask_dependants", REWRITE_SIMILARITY + 0.2)
+MIDDLING = Best("ask_dependants", (FALLBACK_SIMILARITY + REWRITE_SIMILARITY) / 2)
+WEAK = Best("ask_dependants", FALLBACK_SIMILARITY - 0.05)
+
+
+@pytest.mark.parametrize("intent", ["nlu_fallback", "out_of_scope"])
+def test_a_question_the_classifier_could_not_place_goes_to_the_bank(intent: str) -> None:
+    assert arbitrate(intent, "can my parents come too?", STRONG, CUES) == "ask_dependants"
+    assert arbitrate(intent, "can my parents come too?", WEAK, CUES) is None
+
+
+def test_a_message_not_understood_needs_less_to_be_answered_than_one_judged_out_of_scope() -> None:
+    assert arbitrate("nlu_fallback", "can my parents come too?", MIDDLING, CUES) == "ask_dependants"
+    assert arbitrate("out_of_scope", "can my parents come too?", MIDDLING, CUES) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I'm on TTPS and changed employer, does that affect permanent residence?",
+     "我有碩士學位，想問交visa費可以用咩付款？", "我年薪80万，卖房子的印花税可以退吗？"],
+)
+def test_a_question_that_mentions_the_users_situation_does_not_start_the_check(text: str) -> None:
+    assert arbitrate("check_eligibility", text, STRONG, CUES) == "ask_dependants"
+
+
+@pytest.mark.parametrize(
+    "text", ["Am I eligible for TTPS?", "which scheme suits me best?", "我符唔符合高才通？", "帮我评估一下我能申请哪些"],
+)
+def test_asking_to_be_assessed_keeps_the_check(text: str) -> None:
+    assert arbitrate("check_eligibility", text, STRONG, CUES) is None
+
+
+def test_an_answer_to_the_forms_question_stays_an_answer() -> None:
+    assert arbitrate("inform", "HKU, graduated 2019", STRONG, CUES) is None
+    assert arbitrate("inform", "do I need a degree from HKU?", STRONG, CUES) == "ask_dependants"
+
+
+@pytest.mark.parametrize(
+    "text, intent",
+    [("never mind, put me through to a person", "deny"), ("算啦，同我轉真人", "deny"),
+     ("不用了，帮我找人工客服", "deny"), ("no thanks, I want to talk to a human", "deny"),
+     ("算了，转人工", "nlu_fallback")],
+)
+def test_a_call_for_a_person_hands_off_whatever_it_starts_with(text: str, intent: str) -> None:
+    assert arbitrate(intent, text, None, CUES) == "request_human"
+
+
+@pytest.mark.parametrize("text", ["are you a real person?", "你係咪真人？"])
+def test_asking_whether_the_assistant_is_a_person_is_not_a_call_for_one(text: str) -> None:
+    assert arbitrate("bot_challenge", text, None, CUES) is None
+
+
+@pytest.mark.parametrize("intent", ["greet", "thank", "affirm"])
+def test_small_talk_stays_small_talk_unless_clearly_a_bank_question(intent: str) -> None:
+    assert arbitrate(intent, "hello", STRONG, CUES) is None
+    assert arbitrate(intent, "hi, can my parents come with me?", STRONG, CUES) == "ask_dependants"

@@ -1,0 +1,52 @@
+"""Choosing the entry: the scheme the user means decides between look-alike questions; close calls are asked."""
+
+from __future__ import annotations
+
+from talentbot.qbank.choose import MIN_SIMILARITY, Context, decide, scheme_fit
+from talentbot.qbank.index import Candidate
+from talentbot.qbank.model import Bank
+
+TIED = [Candidate("gep.processing_time", 0.7, 0.5), Candidate("ttps.processing_time", 0.7, 0.5)]
+
+
+def test_a_named_scheme_picks_its_entry(bank: Bank) -> None:
+    decision = decide(bank, TIED, Context(named=("TTPS",)))
+    assert decision.answer is not None and decision.answer.id == "ttps.processing_time"
+
+
+def test_the_remembered_scheme_picks_its_entry_for_a_follow_up(bank: Bank) -> None:
+    decision = decide(bank, TIED, Context(remembered="GEP"))
+    assert decision.answer is not None and decision.answer.id == "gep.processing_time"
+
+
+def test_two_entries_too_close_to_call_are_offered(bank: Bank) -> None:
+    decision = decide(bank, TIED, Context())
+    assert decision.answer is None
+    assert {e.id for e in decision.choices} == {"gep.processing_time", "ttps.processing_time"}
+
+
+def test_a_clear_best_is_answered_without_asking(bank: Bank) -> None:
+    decision = decide(bank, [Candidate("ttps.quota", 0.6, 0.5), Candidate("ttps.processing_time", 0.3, 0.4)], Context())
+    assert decision.answer is not None and decision.answer.id == "ttps.quota"
+
+
+def test_nothing_close_enough_leaves_the_intent_answer(bank: Bank) -> None:
+    decision = decide(bank, [Candidate("ttps.quota", 0.9, MIN_SIMILARITY - 0.01)], Context())
+    assert decision.answer is None and decision.choices == ()
+
+
+def test_entries_no_longer_in_the_bank_are_skipped(bank: Bank) -> None:
+    decision = decide(bank, [Candidate("removed.entry", 0.9, 0.9), Candidate("ttps.quota", 0.5, 0.5)], Context())
+    assert decision.answer is not None and decision.answer.id == "ttps.quota"
+
+
+def test_an_entry_worded_exactly_like_the_message_is_answered_even_on_a_close_call(bank: Bank) -> None:
+    tied = [Candidate("gep.processing_time", 0.7, 0.95), Candidate("ttps.processing_time", 0.7, 0.5)]
+    decision = decide(bank, tied, Context())
+    assert decision.answer is not None and decision.answer.id == "gep.processing_time"
+
+
+def test_another_schemes_entry_is_penalised_when_a_scheme_is_named(bank: Bank) -> None:
+    entry = bank.by_id["gep.processing_time"]
+    assert scheme_fit(entry, Context(named=("TTPS",))) < scheme_fit(entry, Context()) < 1.0
+    assert scheme_fit(entry, Context(named=("GEP",))) == 1.0

@@ -1,0 +1,54 @@
+"""The ranker finds the entry a question asks for, in each language, with scheme names matched apart."""
+
+from __future__ import annotations
+
+import pytest
+
+from talentbot.qbank.index import Index, documents_from
+from talentbot.qbank.model import Bank
+from talentbot.qbank.validate import default_masker
+
+
+@pytest.fixture()
+def index(bank: Bank) -> Index:
+    return Index(documents_from(bank.entries), default_masker())
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("is there any cap on the number of top talent passes?", "ttps.quota"),
+        ("my parents want to move with me, is that allowed?", "dependants.parents"),
+        ("who has to pay the stamp duty on my lease", "housing.tenancy_stamping"),
+        ("高才通一年有幾多個名額", "ttps.quota"),
+        ("我想帶阿媽過嚟香港住，得唔得？", "dependants.parents"),
+        ("租约要不要打厘印", "housing.tenancy_stamping"),
+        ("带爸妈一起去香港可以吗", "dependants.parents"),
+    ],
+)
+def test_the_entry_asked_for_ranks_first(index: Index, text: str, expected: str) -> None:
+    candidates, _ = index.rank(text)
+    assert candidates[0].id == expected
+
+
+def test_scheme_names_are_matched_apart_from_the_question(index: Index) -> None:
+    candidates, schemes = index.rank("how long does the top talent pass take?")
+    assert schemes == ("TTPS",)
+    scores = {c.id: c.similarity for c in candidates}
+    # With the scheme name cut out, both schemes' processing-time entries ask the same thing.
+    assert scores["ttps.processing_time"] == pytest.approx(scores["gep.processing_time"], abs=0.05)
+
+
+def test_unrelated_text_scores_low(index: Index) -> None:
+    candidates, _ = index.rank("what is the weather like on the moon")
+    assert not candidates or candidates[0].similarity < 0.3
+
+
+@pytest.mark.parametrize("text", ["", "   ", "🙂🙂", "?!"])
+def test_text_without_words_ranks_nothing(index: Index, text: str) -> None:
+    assert index.rank(text)[0] == []
+
+
+def test_a_huge_message_is_ranked_on_its_start_quickly(index: Index) -> None:
+    candidates, _ = index.rank("高才通有冇名額？" + "高才通" * 100_000)
+    assert candidates[0].id == "ttps.quota"
