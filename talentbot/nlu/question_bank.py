@@ -51,7 +51,8 @@ class QuestionBankRanker(GraphComponent):
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
         """The bank's files are not Rasa training data: their bytes make Rasa retrain this component."""
         digest = hashlib.sha256()
-        for path in sorted(Path(config.get("questions_path") or "").glob("*.yml")):
+        folder = Path(config.get("questions_path") or cls.get_default_config()["questions_path"])
+        for path in sorted(p for p in folder.glob("*.yml") if p.is_file()):
             digest.update(path.name.encode() + b"\0" + path.read_bytes())
         return digest.hexdigest()
 

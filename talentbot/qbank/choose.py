@@ -19,8 +19,14 @@ MIN_SIMILARITY = 0.12
 CLOSE_RATIO = 0.98
 #: ... unless the best entry's wording is this close to the message (then it is plainly that question).
 SURE_SIMILARITY = 0.80
+#: A message worded (almost) exactly like one of an entry's questions is that question, whatever the classifier
+#: prefers (it weighs shared words such as 「要咩條件」 over the one word that differs, 「B類」).
+EXACT_SIMILARITY = 0.95
 #: At most this many choices in a "Did you mean".
 MAX_CHOICES = 3
+#: With no scheme named or remembered, the same question for other schemes ("ttps.first_stay", "gep.first_stay")
+#: within this ratio of the best is offered instead of guessing the scheme.
+SIBLING_RATIO = 0.8
 #: A follow-up ("and since when?") most likely asks about what was just answered, or a question next to it.
 PREVIOUS_BOOST = 1.5
 RELATED_BOOST = 1.2
@@ -83,13 +89,26 @@ def decide(bank: Bank, candidates: Sequence[Candidate], context: Context) -> Dec
     weighed = weigh(bank, candidates, context)
     scores = tuple((e.id, round(s, 4)) for e, s in weighed)
     similarity = {c.id: c.similarity for c in candidates}
+    exact = [e for e, _ in weighed if similarity[e.id] >= EXACT_SIMILARITY and scheme_fit(e, context) == 1.0]
+    if exact:
+        return Decision(answer=max(exact, key=lambda e: similarity[e.id]), scores=scores)
     if not weighed or similarity[weighed[0][0].id] < MIN_SIMILARITY:
         return Decision(scores=scores)
     best_entry, best = weighed[0]
+    if not context.named and not context.remembered:
+        siblings = [e for e, s in weighed[1:] if s >= best * SIBLING_RATIO and _siblings(e, best_entry)]
+        if siblings:
+            return Decision(choices=(best_entry, *siblings[:MAX_CHOICES - 1]), scores=scores)
     close = [e for e, s in weighed[1:MAX_CHOICES] if s >= best * CLOSE_RATIO and not _same_answer(e, best_entry)]
     if close and similarity[best_entry.id] < SURE_SIMILARITY:
         return Decision(choices=(best_entry, *close), scores=scores)
     return Decision(answer=best_entry, scores=scores)
+
+
+def _siblings(a: QuestionEntry, b: QuestionEntry) -> bool:
+    """The same question asked of two different schemes (ids "<scheme>.<what>" with the same <what>)."""
+    return (len(a.schemes) == 1 and len(b.schemes) == 1 and a.schemes != b.schemes
+            and a.id.split(".", 1)[1] == b.id.split(".", 1)[1])
 
 
 def _same_answer(a: QuestionEntry, b: QuestionEntry) -> bool:

@@ -69,6 +69,9 @@ def _synonyms() -> tuple[re.Pattern[str], dict[str, str]]:
     return re.compile("|".join(parts) or r"(?!)"), canonical
 
 
+CATEGORY_EXTRA = 2
+"""Extra counts of a TTPS category word: one letter tells Category B's requirements from the extension's, against
+many shared characters (「高才通B類要咩條件」)."""
 _CATEGORY = re.compile(r"(?<![a-z0-9])(?:category|categories|cat|class)\.?\s*([abc])(?![a-z0-9])|(?<![a-z0-9])([abc])\s*类")
 """TTPS categories ("Category A", "cat. B", 「C類」): one word each, so the letter is not lost as the article "a"."""
 
@@ -106,6 +109,7 @@ def features(folded: str) -> list[str]:
             out.extend("c:" + run[i:i + n] for i in range(len(run) - n + 1))
     words = [stem(w) for w in _LATIN_WORD.findall(folded)]
     out.extend("w:" + w for w in words if w not in _FUNCTION_WORDS)
+    out.extend("w:" + w for w in words if w.startswith("category") for _ in range(CATEGORY_EXTRA))
     out.extend(f"b:{a}_{b}" for a, b in zip(words, words[1:]) if a not in _FUNCTION_WORDS or b not in _FUNCTION_WORDS)
     return out
 

@@ -19,6 +19,12 @@ def test_the_remembered_scheme_picks_its_entry_for_a_follow_up(bank: Bank) -> No
     assert decision.answer is not None and decision.answer.id == "gep.processing_time"
 
 
+def test_the_same_question_of_two_schemes_asks_which_scheme_when_none_is_known(bank: Bank) -> None:
+    leaning = [Candidate("ttps.processing_time", 0.7, 0.9), Candidate("gep.processing_time", 0.6, 0.9)]
+    decision = decide(bank, leaning, Context())
+    assert [e.id for e in decision.choices] == ["ttps.processing_time", "gep.processing_time"]
+
+
 def test_two_entries_too_close_to_call_are_offered(bank: Bank) -> None:
     decision = decide(bank, TIED, Context())
     assert decision.answer is None
@@ -40,10 +46,10 @@ def test_entries_no_longer_in_the_bank_are_skipped(bank: Bank) -> None:
     assert decision.answer is not None and decision.answer.id == "ttps.quota"
 
 
-def test_an_entry_worded_exactly_like_the_message_is_answered_even_on_a_close_call(bank: Bank) -> None:
-    tied = [Candidate("gep.processing_time", 0.7, 0.95), Candidate("ttps.processing_time", 0.7, 0.5)]
-    decision = decide(bank, tied, Context())
-    assert decision.answer is not None and decision.answer.id == "gep.processing_time"
+def test_an_entry_worded_exactly_like_the_message_wins_over_the_classifiers_favourite(bank: Bank) -> None:
+    ranked = [Candidate("ttps.quota", 0.7, 0.5), Candidate("ttps.processing_time", 0.6, 0.97)]
+    decision = decide(bank, ranked, Context(remembered="TTPS"))
+    assert decision.answer is not None and decision.answer.id == "ttps.processing_time"
 
 
 def test_another_schemes_entry_is_penalised_when_a_scheme_is_named(bank: Bank) -> None:
