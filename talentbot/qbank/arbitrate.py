@@ -40,8 +40,8 @@ def arbitrate(intent: str, text: str, best: Best | None, cues: Cues) -> str | No
     """The intent to use instead of `intent`, or None to keep it."""
     if intent in KEEP:
         return None
-    if cues.has("human", text):
-        return REQUEST_HUMAN
+    if intent in SMALL_TALK | UNPLACED | {"inform"} and cues.has("human", text):
+        return REQUEST_HUMAN  # not for questions: "how do I reach HKTE's customer service?" asks for contacts
     if best is None:
         return None
     if intent == "nlu_fallback" and best.similarity >= FALLBACK_SIMILARITY:

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import opencc
 import yaml
@@ -129,9 +129,3 @@ def fold_phrase(text: str) -> str:
     """Case, width, script, spaces and punctuation removed: for comparing whole phrases and cues."""
     folded = fold(text)
     return "".join(ch for ch in folded if not (ch.isspace() or unicodedata.category(ch)[0] in "PSZ"))
-
-
-def contains_any(text: str, cues: Iterable[str]) -> bool:
-    """Whether the folded text contains one of the (folded) cues."""
-    folded = " " + " ".join(fold(text).split()) + " "
-    return any(cue in folded for cue in cues)

@@ -55,6 +55,10 @@ def test_a_call_for_a_person_hands_off_whatever_it_starts_with(text: str, intent
     assert arbitrate(intent, text, None, CUES) == "request_human"
 
 
+def test_a_question_about_contacts_that_names_customer_service_stays_a_question() -> None:
+    assert arbitrate("ask_contact_office", "how do I reach Talent Engage's customer service?", STRONG, CUES) is None
+
+
 @pytest.mark.parametrize("text", ["are you a real person?", "你係咪真人？"])
 def test_asking_whether_the_assistant_is_a_person_is_not_a_call_for_one(text: str) -> None:
     assert arbitrate("bot_challenge", text, None, CUES) is None
