@@ -16,9 +16,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from talentbot.content import Content, Query, load_content, render, select
-from talentbot.content.model import LANGUAGES, SCHEMES
+from talentbot.content.model import ASK_CONTACT_OFFICE, LANGUAGES, SCHEMES
 from talentbot.content.render import DEFAULT_LANGUAGE, DETAIL_MORE, Reply, parse_payload
-from talentbot.content.select import is_more_request
+from talentbot.content.select import find_office, is_more_request
 from talentbot.nlu_output import QUESTION_BANK_KEY
 from talentbot.qbank import Bank, QuestionEntry, load_bank
 from talentbot.qbank.choose import Context, decide
@@ -121,7 +121,7 @@ class ActionAnswer(Action):
         pressed = typed_more_request(self._content, query, tracker)
         if pressed:
             return self._say_more(dispatcher, pressed, language, tracker)
-        if not query.detail:
+        if not query.detail and not self._office_for_place(query):
             candidates, offer_check = ranking_from(tracker)
             schemes = tuple(s for s in query.schemes if s in SCHEMES)
             remembered = query.remembered_scheme if query.remembered_scheme in SCHEMES else None
@@ -134,6 +134,11 @@ class ActionAnswer(Action):
                 _send(dispatcher, render_choices(self._content, decision.choices, language))
                 return []
         return self._say_content(dispatcher, [query], language)
+
+    def _office_for_place(self, query: Query) -> bool:
+        """An office question naming a place we list an office for is answered from the office list: the bank's
+        office entries cover cities by name, the list covers provinces and countries too (Chongqing -> Chengdu)."""
+        return query.intent == ASK_CONTACT_OFFICE and find_office(self._content, query.location) is not None
 
     def _say_entry(
         self, dispatcher: CollectingDispatcher, entry: QuestionEntry, language: str, tracker: Tracker,

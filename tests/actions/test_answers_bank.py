@@ -124,3 +124,10 @@ async def test_a_question_taken_from_the_eligibility_check_offers_the_check(bank
     [message], _ = await run(bank, tracker("my parents, can they come? I earn 3M", "ask_dependants",
                                            [("dependants.parents", 0.8)], rewritten_from="check_eligibility"))
     assert message["buttons"][-1]["payload"] == "/check_eligibility"
+
+
+async def test_an_office_question_naming_a_listed_place_is_answered_from_the_office_list(bank: Bank) -> None:
+    t = tracker("I live in Chongqing, who can I talk to?", "ask_contact_office", [("ttps.quota", 0.9)],
+                entities={"location": "Chongqing"})
+    [message], _ = await run(bank, t)
+    assert "Chengdu" in message["text"]
