@@ -21,6 +21,9 @@ FALLBACK_SIMILARITY = 0.30
 #: ... from which a question taken for an eligibility request or an answer, or judged out of scope, is answered
 #: from the bank (on our data 9% of small-talk and out-of-scope training examples reach it, 47% of bank questions).
 REWRITE_SIMILARITY = 0.45
+#: ... from which a question taken for an eligibility request without asking to be assessed (no cue) is answered:
+#: such questions are long and personal, so their wording is further from any paraphrase.
+UNASKED_CHECK_SIMILARITY = 0.25
 #: Small talk ("hi, ...") must be clearly a bank question to be answered as one.
 SMALL_TALK_SIMILARITY = 0.55
 UNPLACED = frozenset({"nlu_fallback", "out_of_scope"})
@@ -46,10 +49,11 @@ def arbitrate(intent: str, text: str, best: Best | None, cues: Cues) -> str | No
         return None
     if intent == "nlu_fallback" and best.similarity >= FALLBACK_SIMILARITY:
         return best.intent
+    if intent == CHECK_ELIGIBILITY:
+        asked = cues.has("assessment", text) or best.similarity < UNASKED_CHECK_SIMILARITY
+        return None if asked else best.intent
     if best.similarity < REWRITE_SIMILARITY:
         return None
-    if intent == CHECK_ELIGIBILITY:
-        return None if cues.has("assessment", text) else best.intent
     if intent in UNPLACED:
         return best.intent
     if intent == "inform" and cues.has("question", text):
