@@ -70,16 +70,11 @@ def validate() -> int:
         print(f"rasa data validate: exit {result.returncode}, {len(problems)} unexplained warning(s)", file=sys.stderr)
         return 1
     print(f"rasa data validate: OK ({len(explained_warnings())} explained warning pattern(s) in {EXPLAINED.name})")
-    content_problems = validate_content()
-    for problem in content_problems:
-        print(f"content: {problem}", file=sys.stderr)
-    if content_problems:
-        return 1
-    print("content: OK")
-    bank_problems = validate_bank()
-    for problem in bank_problems:
-        print(f"question bank: {problem}", file=sys.stderr)
-    if bank_problems:
-        return 1
-    print("question bank: OK")
+    for label, check in (("content", validate_content), ("question bank", validate_bank)):
+        problems = check()
+        for problem in problems:
+            print(f"{label}: {problem}", file=sys.stderr)
+        if problems:
+            return 1
+        print(f"{label}: OK")
     return 0
