@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.engine import Engine
@@ -86,28 +86,45 @@ class StaffDirectory:
 
     def log_in(self, username: str, password: str, now: Optional[dt.datetime] = None) -> Optional[StaffUser]:
         """`authenticate`, limited per username: raises LoginLocked after too many recent failures (without
-        checking the password); a failure is recorded, a success clears the username's record.
+        checking the password); a failure stays recorded, a success clears the attempts made before it.
 
-        The record is in the database, so every console process applies the same limit. Attempts racing each
-        other can overshoot the limit by the few that were checked at the same moment.
+        The attempt is written to the database (committed) before it is counted, and counted before the password
+        is checked: of attempts racing each other, in this process or another, whichever counts last sees all of
+        them, so no more than auth.LOGIN_FAILURES_ALLOWED passwords are checked however many arrive at once (a
+        burst may refuse more than needed, never fewer). A refused attempt takes its record back, so the lock
+        ends on time even while someone keeps trying.
         """
         now = now or utcnow()
-        failures = staff_login_failures
         key = username[:64]
-        with self.engine.connect() as connection:
-            recent = connection.execute(select(failures.c.failed_at).where(and_(
-                failures.c.username == key, failures.c.failed_at > now - auth.LOGIN_FAILURE_WINDOW))).scalars().all()
-        until = auth.locked_until(recent, now)
+        attempt = self._record_attempt(key, now)
+        until = auth.locked_until(self._other_attempts(key, attempt, now), now)
         if until is not None:
+            self._forget_attempts(staff_login_failures.c.id == attempt)
             raise LoginLocked(key, until)
         user = self.authenticate(username, password)
-        with self.engine.begin() as connection:
-            if user is None:
-                connection.execute(delete(failures).where(failures.c.failed_at <= now - auth.LOGIN_FAILURE_WINDOW))
-                connection.execute(insert(failures).values(username=key, failed_at=now))
-            else:
-                connection.execute(delete(failures).where(failures.c.username == key))
+        if user is None:  # the attempt stays as a failure; the expired ones of every username go
+            self._forget_attempts(staff_login_failures.c.failed_at <= now - auth.LOGIN_FAILURE_WINDOW)
+        else:
+            self._forget_attempts(and_(staff_login_failures.c.username == key, staff_login_failures.c.id <= attempt))
         return user
+
+    def _record_attempt(self, key: str, now: dt.datetime) -> int:
+        """Counts a log-in attempt as a failure until it succeeds; its id."""
+        with self.engine.begin() as connection:
+            result = connection.execute(insert(staff_login_failures).values(username=key, failed_at=now))
+            return int(result.inserted_primary_key[0])
+
+    def _other_attempts(self, key: str, attempt: int, now: dt.datetime) -> List[dt.datetime]:
+        """When the username's other attempts within the window were made (failed or still being checked)."""
+        failures = staff_login_failures
+        with self.engine.connect() as connection:
+            return list(connection.execute(select(failures.c.failed_at).where(and_(
+                failures.c.username == key, failures.c.id != attempt,
+                failures.c.failed_at > now - auth.LOGIN_FAILURE_WINDOW))).scalars())
+
+    def _forget_attempts(self, condition: Any) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(delete(staff_login_failures).where(condition))
 
     def start_session(self, user: StaffUser, now: Optional[dt.datetime] = None) -> Tuple[str, Session]:
         """A new session; returns the token for the cookie (only its hash is stored) and the session."""
@@ -122,8 +139,10 @@ class StaffDirectory:
                 last_seen=now, expires_at=expires_at))
         return token, Session(user.username, user.role, csrf, expires_at)
 
-    def session(self, token: Optional[str], now: Optional[dt.datetime] = None) -> Optional[Session]:
-        """The live session for a cookie token (its idle clock restarted), or None when absent or expired."""
+    def session(self, token: Optional[str], now: Optional[dt.datetime] = None, touch: bool = True
+                ) -> Optional[Session]:
+        """The live session for a cookie token, or None when absent or expired. Its idle clock restarts unless
+        `touch` is false (a check on behalf of the session, not a use of it, such as the event stream's)."""
         if not token:
             return None
         now = now or utcnow()
@@ -138,8 +157,9 @@ class StaffDirectory:
             if not auth.session_alive(row.last_seen, row.expires_at, now):
                 connection.execute(delete(staff_sessions).where(staff_sessions.c.token_hash == key))
                 return None
-            connection.execute(update(staff_sessions).where(
-                and_(staff_sessions.c.token_hash == key)).values(last_seen=now))
+            if touch:
+                connection.execute(update(staff_sessions).where(
+                    and_(staff_sessions.c.token_hash == key)).values(last_seen=now))
         return Session(row.username, row.role, row.csrf_token, row.expires_at)
 
     def end_session(self, token: Optional[str]) -> None:

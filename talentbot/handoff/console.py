@@ -16,7 +16,7 @@ import os
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Optional
+from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Tuple
 
 from aiohttp import web
 
@@ -157,11 +157,25 @@ async def read_json(request: web.Request) -> Dict[str, Any]:
     return data
 
 
+MAX_ID = 2**31 - 1
+"""Largest ticket or message id: the Integer columns' range on PostgreSQL (int4). A larger number in a URL is no
+ticket, not a database error."""
+
+
+def parse_id(text: str, minimum: int = 1) -> Optional[int]:
+    """`text` as an id if it is plain ASCII digits within minimum..MAX_ID, else None (int() alone would take
+    "+1", " 1", "1_0" or full-width digits, and numbers the database cannot hold)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_ID)):
+        return None
+    value = int(text)
+    return value if minimum <= value <= MAX_ID else None
+
+
 def _ticket_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["ticket_id"])
-    except ValueError:
-        raise TicketNotFound(f"no ticket {request.match_info['ticket_id']!r}") from None
+    ticket_id = parse_id(request.match_info["ticket_id"])
+    if ticket_id is None:
+        raise TicketNotFound(f"no ticket {request.match_info['ticket_id'][:40]!r}")
+    return ticket_id
 
 
 def _with_body(handler: Callable[[web.Request, Console, Session, Dict[str, Any]], Awaitable[web.StreamResponse]]
@@ -209,6 +223,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 async def logout(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
     await console.run(console.directory.end_session, request.cookies.get(COOKIE_NAME))
+    console.hub.notify()  # this process's event streams look at their sessions now and the logged-out one ends
     response = web.json_response({"ok": True})
     response.del_cookie(COOKIE_NAME, path="/")
     return response
@@ -350,31 +365,46 @@ async def staff(request: web.Request, console: Console, session: Session) -> web
     return web.json_response([{"username": user.username, "role": user.role} for user in users])
 
 
+async def _stream_may_go_on(request: web.Request, console: Console) -> bool:
+    """Whether the stream's session is still live. Looked at without restarting its idle clock: an open page is
+    not a member of staff at work, so the idle timeout still ends the session and with it the stream."""
+    found = await console.run(partial(console.directory.session, request.cookies.get(COOKIE_NAME), console.clock(),
+                                      touch=False))
+    return found is not None
+
+
 async def events(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
     """Server-sent events: `message` for each new handoff message (id = message id, so a reconnecting browser's
-    Last-Event-ID resumes where it left off) and `queue` when any ticket changes."""
+    Last-Event-ID resumes where it left off) and `queue` when any ticket changes.
+
+    The session is looked at on every round, after reading what is new and before sending it: once a log-out or
+    an expiry is in the database, the stream sends one `ended` event and closes, and nothing more reaches it.
+    """
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
                                            "X-Accel-Buffering": "no"})
     await response.prepare(request)
-    last_id = request.headers.get("Last-Event-ID", "")
-    cursor = int(last_id) if last_id.isdigit() else await console.run(console.store.last_message_id)
+    cursor = parse_id(request.headers.get("Last-Event-ID", ""), minimum=0)
+    if cursor is None:
+        cursor = await console.run(console.store.last_message_id)
     last_change = await console.run(console.store.last_change)
     quiet_since = console.clock()
     await response.write(b": connected\n\n")
     while not console.hub.closed:
         wake = console.hub.current()
-        for message in await console.run(console.store.messages_after, cursor):
+        found = await console.run(console.store.messages_after, cursor)
+        change = await console.run(console.store.last_change)
+        if not await _stream_may_go_on(request, console):
+            await response.write(sse_frame("ended", json.dumps({"error": "the session has ended; log in again"})))
+            break
+        for message in found:
             await response.write(sse_frame("message", json.dumps(message_json(message)), message.id))
             cursor = message.id
             quiet_since = console.clock()
-        change = await console.run(console.store.last_change)
         if change != last_change:
             last_change = change
             await response.write(sse_frame("queue", json.dumps({"changed_at": change.isoformat() if change else None})))
             quiet_since = console.clock()
         if (console.clock() - quiet_since).total_seconds() >= EVENT_HEARTBEAT_S:
-            if await _session(request, console) is None:
-                break
             await response.write(b": keep-alive\n\n")
             quiet_since = console.clock()
         await ChangeHub.wait(wake, EVENT_POLL_S)
@@ -458,10 +488,17 @@ async def _no_transcript(conversation_id: str) -> List[Turn]:
     return []
 
 
+def listen_address(port: Optional[int] = None, env: Mapping[str, str] = os.environ) -> Tuple[str, int]:
+    """Where the console listens: STAFF_CONSOLE_HOST (else loopback only) and `port`, else STAFF_CONSOLE_PORT,
+    else 8080. Reaching it from other machines is a choice made in the environment, never the default."""
+    host = env.get(HOST_VARIABLE, "").strip() or DEFAULT_HOST
+    return host, port or int(env.get(PORT_VARIABLE) or DEFAULT_PORT)
+
+
 def serve(port: Optional[int] = None, deliver: Deliver = _undelivered,
           transcript: TranscriptSource = _no_transcript, resume: Resume = _no_resume,
           cleanup: Optional[Callable[[], Awaitable[None]]] = None) -> None:
-    """Runs the console until interrupted, on STAFF_CONSOLE_PORT (8080) and HANDOFF_DB_URL's database."""
+    """Runs the console until interrupted, at `listen_address(port)` and on HANDOFF_DB_URL's database."""
     store = SqlTicketStore.from_url()
     app = build_app(store, StaffDirectory(store.engine), deliver, transcript, resume=resume,
                     secure_cookie=os.environ.get(SECURE_COOKIE_VARIABLE) == "1")
@@ -470,5 +507,5 @@ def serve(port: Optional[int] = None, deliver: Deliver = _undelivered,
             await cleanup()
 
         app.on_cleanup.append(run_cleanup)
-    web.run_app(app, host=os.environ.get(HOST_VARIABLE, DEFAULT_HOST),
-                port=port or int(os.environ.get(PORT_VARIABLE, DEFAULT_PORT)), shutdown_timeout=5)
+    host, port = listen_address(port)
+    web.run_app(app, host=host, port=port, shutdown_timeout=5)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -105,3 +106,35 @@ def test_the_limit_is_shared_by_every_console_process(database_url: str, directo
             elsewhere.log_in("amy", PASSWORD, now=_minutes(5))
     finally:
         other.engine.dispose()
+
+
+def _attempt(directory: StaffDirectory, password: str) -> str:
+    try:
+        return "checked" if directory.log_in("amy", password) is None else "logged in"
+    except LoginLocked:
+        return "refused"
+
+
+def test_log_ins_racing_each_other_check_no_more_passwords_than_the_limit(database_url: str, amy) -> None:
+    """Three console processes (engines), 60 attempts from 12 threads at once: the limit holds across them all."""
+    stores = [SqlTicketStore.from_url(database_url) for _ in range(3)]
+    try:
+        directories = [StaffDirectory(store.engine) for store in stores]
+        with ThreadPoolExecutor(max_workers=12) as pool:
+            outcomes = list(pool.map(lambda n: _attempt(directories[n % 3], "not the password"), range(60)))
+        checked = outcomes.count("checked")
+        assert checked <= auth.LOGIN_FAILURES_ALLOWED and set(outcomes) <= {"checked", "refused"}
+        # whatever the burst left behind, exactly the limit is checked before the lock
+        later = [_attempt(directories[0], "not the password") for _ in range(auth.LOGIN_FAILURES_ALLOWED - checked)]
+        assert later == ["checked"] * (auth.LOGIN_FAILURES_ALLOWED - checked)
+        assert _attempt(directories[1], PASSWORD) == "refused"
+    finally:
+        for store in stores:
+            store.close()
+
+
+def test_a_check_that_does_not_touch_the_session_leaves_its_idle_clock(directory: StaffDirectory, amy) -> None:
+    """The event stream looks at its session every second; that must not keep an unattended page logged in."""
+    token, _ = directory.start_session(amy, now=T0)
+    assert directory.session(token, now=_minutes(20), touch=False) is not None
+    assert directory.session(token, now=_minutes(31), touch=False) is None

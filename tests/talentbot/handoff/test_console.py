@@ -9,9 +9,11 @@ from typing import Tuple
 
 import httpx
 import pytest
+from sqlalchemy import update
 
 from talentbot.handoff import auth
 from talentbot.handoff.console import COOKIE_NAME, MAX_BODY_BYTES, MAX_REPLY_CHARS
+from talentbot.handoff.models import staff_sessions
 from talentbot.handoff.store import Ticket
 from tests.talentbot.handoff.conftest import RunningConsole
 
@@ -406,3 +408,85 @@ async def test_the_event_stream_announces_queue_changes(console: RunningConsole)
             await asyncio.to_thread(_open, console, "rest:new")
             changed = await asyncio.wait_for(_next_event(lines, "queue"), 5)
     assert changed["changed_at"]
+
+
+async def _rest_of(lines) -> list:
+    """Every line left on an SSE stream, until the server ends it."""
+    return [line async for line in lines]
+
+
+async def _end_session_in_the_database(console: RunningConsole, client: httpx.AsyncClient, csrf: str) -> None:
+    """The sessions reach their absolute end, written to the database as another console process would see it."""
+
+    def expire() -> None:
+        with console.store.engine.begin() as connection:
+            connection.execute(update(staff_sessions).values(expires_at=staff_sessions.c.created_at))
+
+    await asyncio.to_thread(expire)
+
+
+async def _log_out(console: RunningConsole, client: httpx.AsyncClient, csrf: str) -> None:
+    assert (await client.post("/api/logout", json={}, headers={"X-CSRF-Token": csrf})).status_code == 200
+
+
+@pytest.mark.parametrize("end_session", [_log_out, _end_session_in_the_database], ids=["log-out", "expiry"])
+async def test_the_event_stream_ends_with_the_session_and_delivers_nothing_after(console: RunningConsole,
+                                                                                 end_session) -> None:
+    ticket, client, headers = await _claimed(console)
+    async with client:
+        async with client.stream("GET", "/api/events") as stream:
+            lines = stream.aiter_lines()
+            assert await asyncio.wait_for(lines.__anext__(), 5) == ": connected"
+            await end_session(console, client, headers["X-CSRF-Token"])
+            await asyncio.to_thread(console.store.add_message, ticket.id, "user", "my passport number is K1234567")
+            rest = await asyncio.wait_for(_rest_of(lines), 10)  # the server closes the stream
+    assert not any("K1234567" in line for line in rest)
+    assert "event: ended" in rest and "event: message" not in rest
+    async with httpx.AsyncClient(base_url=console.base_url, cookies=client.cookies) as again:
+        assert (await again.get("/api/events")).status_code == 401  # and a reconnecting browser is refused
+
+
+async def test_an_absurd_last_event_id_starts_the_stream_from_now(console: RunningConsole) -> None:
+    ticket, client, _ = await _claimed(console)
+    async with client:
+        async with client.stream("GET", "/api/events", headers={"Last-Event-ID": "9" * 30}) as stream:
+            lines = stream.aiter_lines()
+            assert await asyncio.wait_for(lines.__anext__(), 5) == ": connected"
+            await asyncio.to_thread(console.store.add_message, ticket.id, "user", "still here")
+            arrived = await asyncio.wait_for(_next_event(lines, "message"), 5)
+    assert arrived["text"] == "still here"
+
+
+# --- odd ids and log-ins at once -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("ticket_id", [
+    "99999999999999999999999", "2147483648", "0", "-1", "+1", "1e3", "1.0", "0x10", "%EF%BC%91", "%201", "abc",
+])
+async def test_ids_that_are_no_ticket_get_a_json_404(console: RunningConsole, ticket_id: str) -> None:
+    _open(console)
+    client, csrf = await console.logged_in("sue")
+    async with client:
+        responses = [await client.get(f"/api/tickets/{ticket_id}"),
+                     await client.post(f"/api/tickets/{ticket_id}/claim", headers={"X-CSRF-Token": csrf}),
+                     await client.post(f"/api/tickets/{ticket_id}/messages", json={"text": "hi"},
+                                       headers={"X-CSRF-Token": csrf})]
+    for response in responses:
+        assert response.status_code == 404, (response.request.url, response.text)
+        assert response.headers["content-type"].startswith("application/json") and response.json()["error"]
+
+
+async def test_log_ins_sent_at_once_check_no_more_passwords_than_the_limit(console: RunningConsole) -> None:
+    """60 wrong passwords at once: at most LOGIN_FAILURES_ALLOWED are checked (401), the rest refused unchecked
+    (429); whatever the burst left, exactly the limit is checked before the account locks."""
+    wrong = {"username": "amy", "password": "wrong password here"}
+    async with console.client() as client:
+        burst = await asyncio.gather(*(client.post("/api/login", json=wrong) for _ in range(60)))
+        checked = [response.status_code for response in burst].count(401)
+        assert {response.status_code for response in burst} <= {401, 429}
+        assert checked <= auth.LOGIN_FAILURES_ALLOWED
+        after = [(await client.post("/api/login", json=wrong)).status_code
+                 for _ in range(auth.LOGIN_FAILURES_ALLOWED - checked + 1)]
+        right = await client.post("/api/login", json={"username": "amy", "password": "correct horse battery staple"})
+    assert after == [401] * (auth.LOGIN_FAILURES_ALLOWED - checked) + [429]
+    assert right.status_code == 429

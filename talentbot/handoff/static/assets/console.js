@@ -4,16 +4,24 @@
 
 const state = { me: null };
 
+// Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder the text around them:
+// "\u202Egnp.exe" would read as "exe.png". Text from users is shown with each of them as a visible code instead.
+const BIDI_CONTROLS = /[\u202A-\u202E\u2066-\u2069]/g;
+
+function visible(text) {
+  return String(text).replace(BIDI_CONTROLS, (c) => "[U+" + c.codePointAt(0).toString(16).toUpperCase() + "]");
+}
+
 function el(tag, text, className) {
   const node = document.createElement(tag);
-  if (text !== undefined && text !== null) node.textContent = String(text);
+  if (text !== undefined && text !== null) node.textContent = visible(text);
   if (className) node.className = className;
   return node;
 }
 
 function say(text) {
   const status = document.getElementById("status");
-  if (status) status.textContent = text || "";
+  if (status) status.textContent = visible(text || "");
 }
 
 async function call(method, path, body) {
@@ -50,6 +58,8 @@ function listen(onMessage, onQueue) {
   const source = new EventSource("/api/events");
   source.addEventListener("message", (event) => onMessage && onMessage(JSON.parse(event.data)));
   source.addEventListener("queue", () => onQueue && onQueue());
+  // the server ends the stream when the session ends (log-out elsewhere, expiry): back to the log-in page
+  source.addEventListener("ended", () => { source.close(); window.location.assign("/login"); });
   return source;
 }
 
@@ -195,5 +205,6 @@ async function ticketPage() {
 document.addEventListener("DOMContentLoaded", () => {
   const pages = { login: loginPage, queue: queuePage, ticket: ticketPage };
   const page = pages[document.body.dataset.page];
-  if (page) page().catch((problem) => say(problem.message));
+  // through a promise, so a page function that returns nothing (the log-in page's) needs no .catch of its own
+  if (page) Promise.resolve().then(page).catch((problem) => say(problem.message));
 });
