@@ -15,16 +15,21 @@ from typing import Any, Awaitable, Callable, Optional
 
 from rasa.core.channels.channel import UserMessage
 
+from connectors.outage import guarded
 from talentbot.handoff.policy import QueuePolicy, default_policy
 from talentbot.handoff.relay import Route, acknowledgement, route
 from talentbot.handoff.store import InvalidState, Ticket, TicketStore, process_store
 from talentbot.handoff.texts import user_text
+from talentbot.store_outages import OUTAGES, connection_failure
 
 logger = logging.getLogger(__name__)
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 Resume = Callable[[str], Awaitable[None]]
 """`resume(conversation_id)`: hands a paused conversation back to the assistant."""
+
+HANDOFF_QUEUE = "handoff queue"
+"""The ticket store's name in the outage log; while it is down, messages go to the assistant."""
 
 RASA_APP_NAME = "rasa_server"
 """The Sanic application `rasa run` creates (rasa.core.run.configure_app)."""
@@ -55,9 +60,15 @@ class HandoffGate:
     async def handle(self, message: UserMessage, on_new_message: OnNewMessage) -> None:
         try:
             ticket = await asyncio.to_thread(self.store.open_ticket_for, message.sender_id)
-        except Exception:  # the queue's database being down must not silence the assistant for everyone
-            logger.exception("handoff store unavailable; message of %s goes to the assistant", message.sender_id)
+        except Exception as error:  # the queue's database being down must not silence the assistant for everyone
+            cause = connection_failure(error)
+            if cause is None:
+                logger.exception("handoff store unavailable; message of %s goes to the assistant", message.sender_id)
+            else:  # an outage: logged once, not once per message (talentbot/store_outages.py)
+                OUTAGES.failed(HANDOFF_QUEUE, cause)
             ticket = None
+        else:
+            OUTAGES.succeeded(HANDOFF_QUEUE)
         text = message.text or ""
         decision = route(ticket.status if ticket else None, text, self.policy)
         if decision is Route.BOT or ticket is None:
@@ -116,10 +127,11 @@ def use_gate(gate: Optional[HandoffGate]) -> None:
 
 
 def gated(on_new_message: OnNewMessage, gate: Optional[HandoffGate] = None) -> OnNewMessage:
-    """`on_new_message` behind the handoff gate (this process's gate unless one is given, e.g. by tests)."""
+    """`on_new_message` behind the handoff gate (this process's gate unless one is given, e.g. by tests), and
+    refused politely while a store is down (connectors/outage.py)."""
 
     async def handle(message: UserMessage) -> None:
         chosen = gate or _gate or await asyncio.to_thread(_process_gate)
         await chosen.handle(message, on_new_message)
 
-    return handle
+    return guarded(handle)

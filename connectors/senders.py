@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import re
+from typing import Optional
+
+from connectors import registry
 
 SEPARATOR = ":"
 
-WEB_SESSION_ID = re.compile(r"web:[0-9a-f]{32}")
+WEB = "web"
+"""The web page's namespace (its socket.io channel and REST fallback share it)."""
+
+WEB_SESSION_ID = re.compile(rf"{WEB}:[0-9a-f]{{32}}")
 """The web page's conversation ids (connectors/webchat.py hands them out): unguessable, whichever transport (socket.io
 or its REST fallback) carried the message."""
 
@@ -32,3 +38,20 @@ def channel_of(sender_id: str) -> str:
     if not sep or not channel or not rest:
         raise ValueError(f"{sender_id!r} is not a namespaced conversation id")
     return channel
+
+
+def claimed_channel(sender_id: str) -> Optional[str]:
+    """The channel whose namespace a client-chosen sender id claims, or None when it claims none.
+
+    A REST client chooses its own sender id; ``telegram:42`` or ``whatsapp:<phone>`` would let it write into, cancel
+    the queue ticket of, and read the replies to another channel's user. Every channel of the registry is reserved
+    (in any letter case, so the console never shows a look-alike), and ``web:`` is allowed only as one of the page's
+    own unguessable session ids (its REST fallback).
+    """
+    prefix, separator, _ = sender_id.partition(SEPARATOR)
+    if not separator:
+        return None
+    name = prefix.strip().casefold()
+    if name == WEB:
+        return None if WEB_SESSION_ID.fullmatch(sender_id) else WEB
+    return name if name in registry.CHANNELS else None

@@ -24,6 +24,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.handoff_gate import gated
+from connectors.inbound import MAX_METADATA_DEPTH, clean_json, clean_text, too_long, too_long_note
 from connectors.senders import WEB_SESSION_ID
 from connectors.state import STATE_URL_ENV
 from talentbot.handoff.rasa_api import TOKEN_VARIABLE
@@ -38,9 +39,6 @@ the message, so a conversation continues when the page falls back from socket.io
 
 SESSION_ID = WEB_SESSION_ID
 """The only session ids a client may bring back: ours, unguessable (uuid4), never another channel's sender id."""
-
-MAX_MESSAGE_CHARS = 2000
-"""Same cap as the page's input box (`maxlength`); longer socket.io messages are cut, not processed whole."""
 
 
 def new_session_id() -> str:
@@ -62,24 +60,32 @@ def confirmed_session_id(requested: Any) -> str:
 
 
 def user_message_text(data: Any) -> Optional[str]:
-    """The text of a `user_uttered` payload, trimmed and capped; None when there is nothing to answer."""
+    """The text of a `user_uttered` payload, cleaned (connectors/inbound.py) and trimmed; None when there is nothing
+    to answer. It may be longer than the cap (inbound.MAX_MESSAGE_CHARS, the page's own): the caller then answers
+    with a polite note instead of passing it on."""
     if not isinstance(data, Mapping):
         return None
     text = data.get("message")
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
         return None
-    return text.strip()[:MAX_MESSAGE_CHARS]
+    return clean_text(text).strip() or None
 
 
 def metadata_of(data: Mapping[str, Any], key: str) -> Dict[str, Any]:
-    """The optional metadata object of a `user_uttered` payload (a dict or its JSON); anything else is dropped."""
+    """The optional metadata object of a `user_uttered` payload (a dict or its JSON), its strings cleaned; anything
+    else (or nested deeper than MAX_METADATA_DEPTH) is dropped."""
     metadata = data.get(key)
     if isinstance(metadata, str):
         try:
             metadata = json.loads(metadata)
-        except ValueError:
+        except (ValueError, RecursionError):
             return {}
-    return metadata if isinstance(metadata, dict) else {}
+    if not isinstance(metadata, dict):
+        return {}
+    try:
+        return clean_json(metadata, MAX_METADATA_DEPTH)
+    except ValueError:
+        return {}
 
 
 class SocketIOChannel(SocketIOInput):
@@ -90,6 +96,8 @@ class SocketIOChannel(SocketIOInput):
        is emitted to an empty room: the user sees no answer at all.
     2. A message is accepted only for the session this socket was confirmed into, and session ids are ours
        (``web:<hex>``), so a client cannot post into someone else's conversation.
+    3. The text is cleaned like every channel's (connectors/inbound.py: no NUL, lone surrogate or control character
+       reaches Rasa or a store), and a message over the cap is answered with a polite note, not processed.
     """
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
@@ -129,6 +137,9 @@ class SocketIOChannel(SocketIOInput):
                 return
             recipient = session_id if self.session_persistence else sid
             output = _RoomOutput(sio, self.bot_message_evt, recipient, namespace)
+            if too_long(text):  # the page cannot send this much: a paste through another client
+                await output.send_text_message(session_id, too_long_note(text, self.name()))
+                return
             await on_new_message(
                 UserMessage(
                     text, output, session_id, input_channel=self.name(),
@@ -147,6 +158,7 @@ class SocketIOChannel(SocketIOInput):
             recipient, text = body.get("recipient_id"), body.get("text")
             if not (isinstance(recipient, str) and SESSION_ID.fullmatch(recipient)):
                 return response.json({"error": "recipient_id must be a web session id"}, status=400)
+            text = clean_text(text) if isinstance(text, str) else None
             if not (isinstance(text, str) and text.strip()):
                 return response.json({"error": "send a non-empty text"}, status=400)
             if not _has_participants(sio, namespace, recipient):

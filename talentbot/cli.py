@@ -25,6 +25,12 @@ def _run(args: argparse.Namespace) -> int:
     return run(args.port, args.actions_port, production=args.production)
 
 
+def _serve(args: argparse.Namespace) -> int:
+    from talentbot.devserver import serve
+
+    return serve(args.server, args.port, args.actions_port, args.console_port)
+
+
 def _validate(args: argparse.Namespace) -> int:
     """`rasa data validate`, failing on any warning that is not listed as explained."""
     from talentbot.validation import validate
@@ -82,6 +88,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="PostgreSQL tracker store, Redis lock store, several Sanic workers (bot/endpoints.production.yml)",
     )
     run.set_defaults(handler=_run)
+
+    serve = commands.add_parser(
+        "serve", help="one production server in the foreground, for systemd (deploy/systemd/); "
+                      "prepare: the queue database and credentials first",
+    )
+    serve.add_argument("server", choices=["prepare", "rasa", "actions", "console"])
+    serve.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
+    serve.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    serve.add_argument("--console-port", type=int, default=None, help="default STAFF_CONSOLE_PORT or 8080")
+    serve.set_defaults(handler=_serve)
 
     validate = commands.add_parser("validate", help="rasa data validate, with no unexplained warning")
     validate.set_defaults(handler=_validate)

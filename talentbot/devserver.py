@@ -1,12 +1,14 @@
-"""Starting the assistant: the action server and the Rasa server as child processes, stopped together.
+"""Starting the assistant: the action server, the Rasa server and the staff console as supervised child processes.
 
 Used by `talentbot run` (foreground until Ctrl-C), by the end-to-end tests and by the benchmark, so all three
-run the servers exactly the same way.
+run the servers exactly the same way. Once all answer, a crashed one is restarted with back-off
+(talentbot.supervisor); all are stopped together.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 import signal
@@ -22,6 +24,8 @@ from typing import Dict, Iterator, List, Mapping, Optional, Union
 import yaml
 
 from talentbot import paths
+from talentbot.action_server import TOKEN_VARIABLE as ACTION_TOKEN_VARIABLE
+from talentbot.supervisor import Supervisor
 from talentbot.training import ensure_model
 
 READY_TIMEOUT_S = 240
@@ -82,11 +86,13 @@ class ServerSet:
                 process.wait()
 
 
-def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = READY_TIMEOUT_S) -> None:
+def wait_until_ready(url: Union[str, urllib.request.Request], process: subprocess.Popen,
+                     timeout: float = READY_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited with code {process.returncode} before it was ready ({url})")
+            where = url.full_url if isinstance(url, urllib.request.Request) else url
+            raise RuntimeError(f"server exited with code {process.returncode} before it was ready ({where})")
         try:
             with urllib.request.urlopen(url, timeout=2) as reply:
                 if reply.status == 200:
@@ -108,19 +114,59 @@ def credentials_for(env: Mapping[str, str]) -> Dict[str, object]:
     return credentials
 
 
+RASA, ACTIONS, CONSOLE = "Rasa server", "action server", "staff console"
+"""The supervised servers' names (as the supervisor's log lines call them)."""
+
+
+def api_request(url: str, token: str) -> urllib.request.Request:
+    """A request to the Rasa HTTP API with the token in the Authorization header (never in the URL)."""
+    return urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+
+
+def action_server_command(port: int, token_required: bool) -> List[str]:
+    """rasa_sdk's server behind the shared secret, on loopback (talentbot/action_server.py)."""
+    return [sys.executable, "-m", "talentbot.action_server", "--actions", "actions", "--port", str(port),
+            *([] if token_required else ["--no-token"])]
+
+
+def rasa_command(model: Path, port: int, endpoints: Path, credentials: Path) -> List[str]:
+    """`rasa run` with our adjustments (talentbot/rasa_server.py); the API token, the interface and the CORS
+    origins come from the environment (RASA_AUTH_TOKEN, RASA_HOST, RASA_CORS_ORIGINS), never the command line."""
+    return [sys.executable, "-m", "talentbot.rasa_server", "run", "--model", str(model), "--port", str(port),
+            "--enable-api", "--endpoints", str(endpoints), "--credentials", str(credentials)]
+
+
+def sends_action_token(endpoints: Path) -> bool:
+    """Whether an endpoints file makes Rasa send the action server a header (the production file does)."""
+    content = yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}
+    return bool((content.get("action_endpoint") or {}).get("headers"))
+
+
 @dataclass
 class RunningAssistant:
-    """A started Rasa server and action server."""
+    """A started Rasa server, action server and (optionally) staff console, under one supervisor."""
 
     url: str
     action_url: str
     token: str
-    rasa: subprocess.Popen
-    actions: subprocess.Popen
     workdir: Path
+    supervisor: Supervisor
     console_url: Optional[str] = None
-    console: Optional[subprocess.Popen] = None
     handoff_db_url: Optional[str] = None
+    action_token: Optional[str] = None  # what the action server requires (None: nothing)
+
+    @property
+    def rasa(self) -> subprocess.Popen:
+        """The Rasa server's current main process (a new one after a restart)."""
+        return self.supervisor.process(RASA)
+
+    @property
+    def actions(self) -> subprocess.Popen:
+        return self.supervisor.process(ACTIONS)
+
+    @property
+    def console(self) -> Optional[subprocess.Popen]:
+        return self.supervisor.process(CONSOLE) if CONSOLE in self.supervisor.services else None
 
     def processes(self) -> List[subprocess.Popen]:
         return [p for p in (self.rasa, self.actions, self.console) if p is not None]
@@ -142,8 +188,10 @@ def assistant(
 ) -> Iterator[RunningAssistant]:
     """Starts the servers and waits until they answer; stops them on leaving, whatever happened.
 
-    `endpoints` is a file, or a dict written to `workdir` with `action_endpoint` pointed at our action server.
-    With `logs`, server output goes to `workdir/rasa.log`, `actions.log` and `console.log`; else to this terminal.
+    `endpoints` is a file, or a dict written to `workdir` with `action_endpoint` pointed at our action server and
+    sending it ACTION_SERVER_TOKEN (generated if unset); the action server requires that token whenever Rasa
+    sends one (the production endpoints file does). With `logs`, server output goes to `workdir/rasa.log`,
+    `actions.log` and `console.log`; else to this terminal.
     The handoff queue is HANDOFF_DB_URL's database, else `workdir/handoff.sqlite3`; with `console`, the staff
     console runs on `console_port` (a free one if not given).
     """
@@ -159,46 +207,49 @@ def assistant(
     full_env.setdefault("HANDOFF_DB_URL", f"sqlite:///{workdir.resolve() / 'handoff.sqlite3'}")
     prepare_handoff_database(full_env["HANDOFF_DB_URL"])
     if isinstance(endpoints, dict):
-        action_endpoint = {"url": full_env["ACTION_SERVER_URL"], "enable_selective_domain": True}
+        full_env[ACTION_TOKEN_VARIABLE] = full_env.get(ACTION_TOKEN_VARIABLE) or secrets.token_urlsafe(24)
+        action_endpoint = {"url": full_env["ACTION_SERVER_URL"], "enable_selective_domain": True,
+                           "headers": {"Authorization": f"Bearer {full_env[ACTION_TOKEN_VARIABLE]}"}}
         content = {"action_endpoint": action_endpoint, **endpoints}
         endpoints = workdir / "endpoints.yml"
         endpoints.write_text(yaml.safe_dump(content), encoding="utf-8")
+    elif not sends_action_token(endpoints):
+        full_env.pop(ACTION_TOKEN_VARIABLE, None)  # Rasa sends none: an action server requiring one would refuse it
+    action_token = full_env.get(ACTION_TOKEN_VARIABLE) or None
     if not isinstance(credentials, Path):
         content = credentials if credentials is not None else credentials_for(full_env)
         credentials = workdir / "credentials.yml"
         credentials.write_text(yaml.safe_dump(content, allow_unicode=True), encoding="utf-8")
 
-    servers = ServerSet()
+    servers = Supervisor(paths.ROOT, stop_timeout_s=STOP_TIMEOUT_S)
+    action_health = f"http://127.0.0.1:{action_port}/health"
+    rasa_status = api_request(f"http://127.0.0.1:{rasa_port}/status", token)
     try:
         actions = servers.start(
-            [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(action_port)],
-            full_env, workdir / "actions.log" if logs else None,
+            ACTIONS, action_server_command(action_port, action_token is not None),
+            full_env, workdir / "actions.log" if logs else None, ready_url=action_health,
         )
         rasa = servers.start(
-            [
-                # `rasa run` with our adjustments to Rasa internals (talentbot/rasa_adapters.py).
-                sys.executable, "-m", "talentbot.rasa_server", "run",
-                "--model", str(model), "--port", str(rasa_port),
-                "--enable-api", "--auth-token", token, "--cors", "*",
-                "--endpoints", str(endpoints), "--credentials", str(credentials),
-            ],
-            full_env, workdir / "rasa.log" if logs else None,
+            RASA, rasa_command(model, rasa_port, endpoints, credentials),
+            full_env, workdir / "rasa.log" if logs else None, ready_url=rasa_status,
         )
         console_process, console_url = None, None
         if console:
             console_port = console_port or free_port()
-            console_process = servers.start(
-                [sys.executable, "-m", "talentbot.cli", "console", "--port", str(console_port)],
-                full_env, workdir / "console.log" if logs else None,
-            )
             console_url = f"http://127.0.0.1:{console_port}"
-        wait_until_ready(f"http://127.0.0.1:{action_port}/health", actions)
-        wait_until_ready(f"http://127.0.0.1:{rasa_port}/status?token={token}", rasa)
+            console_process = servers.start(
+                CONSOLE,
+                [sys.executable, "-m", "talentbot.cli", "console", "--port", str(console_port)],
+                full_env, workdir / "console.log" if logs else None, ready_url=f"{console_url}/login",
+            )
+        wait_until_ready(action_health, actions)
+        wait_until_ready(rasa_status, rasa)
         if console_process is not None:
             wait_until_ready(f"{console_url}/login", console_process)
+        servers.supervise()  # from now on a server that dies is started again
         yield RunningAssistant(
-            f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", token, rasa, actions, workdir,
-            console_url, console_process, full_env["HANDOFF_DB_URL"],
+            f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{action_port}", token, workdir, servers,
+            console_url, full_env["HANDOFF_DB_URL"], action_token,
         )
     finally:
         servers.stop()
@@ -228,8 +279,11 @@ def prepare_handoff_database(url: str) -> None:
 
 def production_env(base: Mapping[str, str]) -> Dict[str, str]:
     """The environment for bot/endpoints.production.yml: the defaults above, unless set already; the handoff queue
-    shares the tracker store's PostgreSQL database unless HANDOFF_DB_URL says otherwise."""
+    shares the tracker store's PostgreSQL database unless HANDOFF_DB_URL says otherwise; the action server's
+    shared secret is generated for this run unless ACTION_SERVER_TOKEN is set."""
     env = {**PRODUCTION_DEFAULTS, **base}
+    if not env.get(ACTION_TOKEN_VARIABLE):
+        env[ACTION_TOKEN_VARIABLE] = secrets.token_urlsafe(24)
     if not env.get("HANDOFF_DB_URL"):
         from sqlalchemy.engine import URL
 
@@ -238,6 +292,16 @@ def production_env(base: Mapping[str, str]) -> Dict[str, str]:
             port=int(env["DB_PORT"]), database=env["DB_NAME"],
         ).render_as_string(hide_password=False)
     return env
+
+
+def _show_supervisor_log() -> None:
+    """The supervisor's restarts on this terminal, with the time of day."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    supervisor_log = logging.getLogger("talentbot.supervisor")
+    supervisor_log.addHandler(handler)
+    supervisor_log.setLevel(logging.INFO)
+    supervisor_log.propagate = False
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -250,7 +314,9 @@ def run(rasa_port: int = 5005, action_port: int = 5055, production: bool = False
     """Runs the assistant in the foreground until Ctrl-C; returns the exit code."""
     model = ensure_model()
     env = dict(os.environ)
-    token = env.setdefault("RASA_AUTH_TOKEN", secrets.token_urlsafe(16))
+    generated = not env.get("RASA_AUTH_TOKEN")
+    token = env["RASA_AUTH_TOKEN"] = env.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(16)
+    _show_supervisor_log()
     endpoints = paths.ENDPOINTS
     if production:
         env = production_env(env)
@@ -269,17 +335,64 @@ def run(rasa_port: int = 5005, action_port: int = 5055, production: bool = False
                 f"  chat page        {base}/webhooks/web/\n"
                 f"  REST channel     POST {base}/webhooks/rest/webhook  {{\"sender\": \"...\", \"message\": \"...\"}}\n"
                 f"  socket.io        {base}/socket.io\n"
-                f"  HTTP API         {base}/status?token={token}  (token in RASA_AUTH_TOKEN)\n"
+                f"  HTTP API         curl -H 'Authorization: Bearer {token if generated else '$RASA_AUTH_TOKEN'}' "
+                f"{base}/status\n"
                 f"  action server    http://localhost:{action_port}/health\n"
                 f"  staff console    {running.console_url}/  (accounts: talentbot staff add --username U "
                 "--role agent|supervisor)\n"
-                f"  tracker store    {store}\n",
+                f"  tracker store    {store}\n"
+                "A server that stops is started again (back-off 1 s, 2 s, 4 s ... 30 s); each restart is logged here.\n",
                 flush=True,
             )
-            while all(process.poll() is None for process in running.processes()):
+            while running.supervisor.supervising:
                 time.sleep(0.5)
-            print("A server stopped unexpectedly; stopping the rest.", file=sys.stderr)
             return 1
     except KeyboardInterrupt:
         print("\nStopped.", flush=True)
         return 0
+
+
+SERVABLE = ("prepare", "rasa", "actions", "console")
+"""What `talentbot serve` starts: the queue database and credentials (once, before the others), or one server."""
+
+SECRETS = ("RASA_AUTH_TOKEN", ACTION_TOKEN_VARIABLE)
+"""Set in the environment (deploy/systemd/talentbot.env) for `talentbot serve`: servers started apart from each other
+must share them, so they are never generated there."""
+
+
+def serve(name: str, rasa_port: int = 5005, action_port: int = 5055, console_port: Optional[int] = None) -> int:
+    """One server of the production set-up in the foreground, for a process supervisor (deploy/systemd/): the
+    command and environment of `talentbot run --production`, the process replaced by the server itself (exec), so
+    the supervisor sees it die and its signals reach it. `prepare` creates the queue database and writes the
+    channels' credentials file, and returns."""
+    missing = [variable for variable in SECRETS if not os.environ.get(variable)]
+    if missing:
+        print(f"talentbot serve: set {', '.join(missing)} (deploy/systemd/talentbot.env)", file=sys.stderr)
+        return 2
+    env = production_env(os.environ)
+    env.setdefault("ACTION_SERVER_URL", f"http://127.0.0.1:{action_port}/webhook")
+    env.setdefault("RASA_URL", f"http://127.0.0.1:{rasa_port}")
+    credentials = paths.VAR / "credentials.yml"
+    if name == "prepare":
+        prepare_handoff_database(env["HANDOFF_DB_URL"])
+        paths.VAR.mkdir(parents=True, exist_ok=True)
+        credentials.write_text(yaml.safe_dump(credentials_for(env), allow_unicode=True), encoding="utf-8")
+        return 0
+    if name == "rasa":
+        from talentbot.training import model_path
+
+        model = model_path()
+        if not model.exists():
+            print(f"talentbot serve: no trained model {model.name}; run `talentbot train` first", file=sys.stderr)
+            return 2
+        command = rasa_command(model, rasa_port, paths.ENDPOINTS_PRODUCTION, credentials)
+    elif name == "actions":
+        command = action_server_command(action_port, token_required=True)
+    elif name == "console":
+        port = console_port or int(env.get("STAFF_CONSOLE_PORT", 8080))
+        command = [sys.executable, "-m", "talentbot.cli", "console", "--port", str(port)]
+    else:
+        raise ValueError(f"talentbot serve: one of {SERVABLE}, not {name!r}")
+    os.chdir(paths.ROOT)
+    os.execve(sys.executable, command, env)
+    return 0  # not reached

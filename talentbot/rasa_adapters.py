@@ -1,10 +1,10 @@
-"""Adjustments to Rasa Open Source 3.6.21 internals that the Rasa server needs for throughput.
+"""Adjustments to Rasa Open Source 3.6.21 internals that the Rasa server needs for throughput and to lose nothing.
 
 Installed explicitly, once per process, by `install()`: `talentbot.rasa_server` (the Rasa server entry point
 that `talentbot run`, the end-to-end tests and the benchmark start) calls it before Rasa starts. Plain
-`rasa run` works as before without them, only slower. Each adjustment keeps Rasa's observable behaviour;
-`tests/talentbot/test_rasa_adapters.py` checks that, and that the Rasa version they were written against is
-installed.
+`rasa run` works as before without them, only slower (and answering from memory while its tracker store is down).
+Adjustments 1 and 2 keep Rasa's observable behaviour, 3 changes it on purpose; `tests/talentbot/test_rasa_adapters.py`
+checks that, and that the Rasa version they were written against is installed.
 
 1. Action server responses are validated with one pre-built JSON Schema validator.
 
@@ -27,6 +27,15 @@ installed.
    every event an action returns. That walk was 8% of the Rasa server's CPU per message in the profile.
    Here a name found once is remembered; a name not yet found goes to upstream, so the classes returned and the
    errors raised for unknown names are unchanged (as long as no class is redefined with a name already used).
+
+3. A tracker store error reaches the caller; Rasa no longer answers from an in-memory tracker meanwhile.
+
+   Unlike 1 and 2, this one changes Rasa's behaviour, on purpose. Upstream, `Agent` wraps every tracker store in
+   `FailSafeTrackerStore`: when reading a tracker fails it starts the conversation afresh, and when saving fails
+   it keeps the tracker in process memory, logging an error per message. In issue 12, 153 of 421 messages sent
+   while PostgreSQL was down for 20 s were answered and never stored. Here the wrapper gets the error callback
+   Rasa provides for this (`on_tracker_store_error`), which re-raises: the message fails, the channel refuses it
+   politely (connectors/outage.py), and the user sends it again once the store is back.
 
 The SQL tracker store's own costs are addressed in `talentbot.tracker_store`, through Rasa's custom tracker
 store setting rather than here.
@@ -134,6 +143,28 @@ def _install_event_type_memo() -> None:
     Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[method-assign]
 
 
+def raise_tracker_store_error(error: Exception) -> None:
+    """`FailSafeTrackerStore`'s error callback: the error goes on to the caller instead of to a fallback store."""
+    raise error
+
+
+def _install_tracker_store_errors_raised() -> None:
+    from rasa.core.agent import Agent
+    from rasa.core.tracker_store import FailSafeTrackerStore, InMemoryTrackerStore, TrackerStore
+
+    def _create_tracker_store(store: Optional[TrackerStore], domain: Any) -> TrackerStore:
+        # Same as Agent._create_tracker_store in Rasa 3.6.21, with errors raised instead of swallowed.
+        if store is not None:
+            store.domain = domain
+            tracker_store = store
+        else:
+            tracker_store = InMemoryTrackerStore(domain)
+        return FailSafeTrackerStore(tracker_store, on_tracker_store_error=raise_tracker_store_error)
+
+    UPSTREAM["Agent._create_tracker_store"] = Agent._create_tracker_store
+    Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Applies every adjustment above; a second call does nothing."""
     global _installed
@@ -148,4 +179,5 @@ def install() -> None:
         )
     _install_action_response_validator()
     _install_event_type_memo()
+    _install_tracker_store_errors_raised()
     _installed = True

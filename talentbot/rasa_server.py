@@ -1,13 +1,30 @@
 """The Rasa server with talentbot's adjustments: `python -m talentbot.rasa_server run ...` is `rasa run ...`
-(same arguments) after `talentbot.rasa_adapters.install()`. `talentbot.devserver` starts Rasa this way."""
+(same arguments) after `talentbot.rasa_adapters.install()`. `talentbot.devserver` and the systemd unit start Rasa
+this way.
+
+Beyond plain `rasa run`: the HTTP API token comes from RASA_AUTH_TOKEN (never the command line, where `ps` shows
+it) and travels in the Authorization header, never in URLs (talentbot.rasa_api_auth); the server listens on
+127.0.0.1 unless RASA_HOST or `--interface` says otherwise; CORS origins come from RASA_CORS_ORIGINS (none by
+default); a dead Sanic worker is replaced (talentbot.sanic_workers).
+"""
 
 from __future__ import annotations
 
-from talentbot import rasa_adapters
+import os
+import sys
+
+from talentbot import rasa_adapters, rasa_api_auth, sanic_workers
 
 
 def main() -> None:
+    try:
+        # Changed inside this process only: /proc/<pid>/cmdline, which `ps` shows, keeps the original arguments.
+        sys.argv[1:] = rasa_api_auth.server_arguments(sys.argv[1:], os.environ)
+    except ValueError as error:
+        sys.exit(f"talentbot.rasa_server: {error}")
     rasa_adapters.install()
+    rasa_api_auth.install()
+    sanic_workers.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

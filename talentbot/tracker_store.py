@@ -18,6 +18,12 @@ the file stays consistent. PostgreSQL (production) and in-memory SQLite keep Ras
 
 On PostgreSQL, replicas starting together take turns to create the database and tables
 (`one_creator_at_a_time`), instead of racing into duplicate-key errors and Rasa's 5 s retry.
+
+When the database cannot be reached, reading or saving a tracker raises `StoreUnavailable` (and the outage is logged
+once, talentbot.store_outages); Rasa's fallback to an in-memory store is switched off (talentbot.rasa_adapters), so
+the message is refused instead of answered and lost. On PostgreSQL the pool tests a connection before lending it
+(``pool_pre_ping``): after the server restarts, the first message is served on a new connection instead of failing
+on a dead one.
 """
 
 from __future__ import annotations
@@ -32,7 +38,7 @@ from typing import Any, Dict, Iterator, Optional, Text, Union
 import sqlalchemy as sa
 from rasa.core.brokers.broker import EventBroker
 from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore
-from rasa.core.tracker_store import validate_port
+from rasa.core.tracker_store import create_engine_kwargs, validate_port
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker
@@ -41,6 +47,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool, QueuePool
 
 from talentbot.sqlite_wal import WAL_PRAGMAS, run_pragmas_on_connect
+from talentbot.store_outages import TRACKER_STORE, reporting
 
 logger = logging.getLogger(__name__)
 
@@ -110,13 +117,19 @@ class SQLTrackerStore(RasaSQLTrackerStore):
                 self.engine.url, poolclass=QueuePool, connect_args={"check_same_thread": False})
             run_pragmas_on_connect(self.engine, WAL_PRAGMAS)
             self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
+        elif self.engine.url.get_backend_name() == "postgresql":
+            self.engine.dispose()
+            # Rasa's pool settings (POSTGRESQL_POOL_SIZE...), plus a test of each connection before use
+            self.engine = sa.create_engine(
+                self.engine.url, pool_pre_ping=True, **create_engine_kwargs(self.engine.url))
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
         self._statements = _Statements(self.SQLEvent.__table__)
 
     async def _retrieve(
         self, sender_id: Text, fetch_events_from_all_sessions: bool
     ) -> Optional[DialogueStateTracker]:
         statement = self._statements.all_sessions if fetch_events_from_all_sessions else self._statements.latest_session
-        with self.session_scope() as session:
+        with reporting(TRACKER_STORE), self.session_scope() as session:
             rows = session.execute(statement, {"sender_id": sender_id}).scalars().all()
         if not self.domain or not rows:
             return None
@@ -125,7 +138,7 @@ class SQLTrackerStore(RasaSQLTrackerStore):
     async def save(self, tracker: DialogueStateTracker) -> None:
         """Stores the tracker's events that are not stored yet (those past the latest session's stored count)."""
         await self.stream_events(tracker)
-        with self.session_scope() as session:
+        with reporting(TRACKER_STORE), self.session_scope() as session:
             stored = session.execute(self._statements.count_latest_session, {"sender_id": tracker.sender_id}).scalar()
             rows = [_row(tracker.sender_id, event.type_name, event.as_dict())
                     for event in itertools.islice(tracker.events, stored, None)]

@@ -10,6 +10,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
 from connectors.choices import Choice
+from connectors.inbound import clean_text
 from connectors.splitting import split_for_limits as _split, utf16_length
 
 MAX_TEXT_LENGTH = int(MessageLimit.MAX_TEXT_LENGTH)
@@ -102,7 +103,7 @@ def parse_inbound(data: Any, bot_username: Optional[str] = None, bot_id: Optiona
     chat = message.chat
     language = message.from_user.language_code if message.from_user else None
     in_group = chat.type in GROUP_CHATS
-    text = message.text
+    text = clean_text(message.text) if message.text is not None else None  # no NUL or lone surrogate past here
 
     if text is None:
         kind = "ignored" if in_group else "unsupported"

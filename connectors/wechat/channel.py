@@ -243,6 +243,17 @@ class WeChatInput(InputChannel):
         except Exception as error:  # bad base64 / padding: not something WeChat sends
             return response.text(f"bad request: cannot decrypt ({type(error).__name__})", status=400)
 
+    async def _unused_or_same_body(self, request: Request) -> bool:
+        """Plain mode: False when this signed query string came before with another body (a forgery riding on a
+        captured signature). The same body again is WeChat's retry: let through, the MsgId dedup answers it
+        once. Safe mode needs no such check: its msg_signature covers the encrypted body."""
+        timestamp, nonce = request.args.get("timestamp"), request.args.get("nonce")
+        ttl_s = protocol.nonce_ttl_s(int(timestamp), self.clock())
+        used, with_body = protocol.nonce_keys(timestamp, nonce, request.body)
+        if not await self.state.claim(with_body, ttl_s):
+            return True  # this very request again
+        return await self.state.claim(used, ttl_s)
+
     def _xml(self, request: Request, xml: str) -> HTTPResponse:
         if self.crypto is not None:
             xml = self.crypto.encrypt_message(xml, request.args.get("nonce"), request.args.get("timestamp"))
@@ -254,6 +265,8 @@ class WeChatInput(InputChannel):
         check = self._check(request)
         if check is not protocol.SignatureCheck.VALID:
             return self._refuse(request, check.value)
+        if self.crypto is None and not await self._unused_or_same_body(request):
+            return self._refuse(request, "timestamp and nonce already used with another body")
         plaintext = self._plaintext(request)
         if isinstance(plaintext, HTTPResponse):
             return plaintext

@@ -45,6 +45,24 @@ class SignatureCheck(Enum):
     STALE = "stale"  # right signature, timestamp outside MAX_REQUEST_AGE_S: a replay
 
 
+def nonce_keys(timestamp: str, nonce: str, body: bytes) -> tuple[str, str]:
+    """State-store keys for a signed request: (its timestamp and nonce; the same with a digest of its body).
+
+    In plain mode the signature covers token, timestamp and nonce but not the body, so a captured query string
+    would verify any body for the whole acceptance window. The channel remembers both keys for that window:
+    the first marks the query string as used, the second says with which body. The same query string with the
+    same body again is WeChat's retry (or a harmless replay, answered once by the MsgId dedup); with another
+    body it is forged and refused."""
+    used = f"wechat:nonce:{timestamp}:{nonce}"
+    return used, f"{used}:{hashlib.sha256(body).hexdigest()}"
+
+
+def nonce_ttl_s(timestamp: int, now: float, max_age_s: float = MAX_REQUEST_AGE_S) -> float:
+    """How long a (timestamp, nonce) must be remembered: until `verify_signature` calls the timestamp stale
+    (`max_age_s` after it, which is up to twice `max_age_s` from now for a clock running ahead), plus a second."""
+    return max(1.0, timestamp + max_age_s - now + 1.0)
+
+
 def expected_signature(*parts: str) -> str:
     """WeChat's signature: SHA-1 of the sorted parts (token, timestamp, nonce[, encrypted body]) concatenated."""
     return hashlib.sha1("".join(sorted(parts)).encode("utf-8")).hexdigest()

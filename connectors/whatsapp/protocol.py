@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 from connectors.choices import Choice
+from connectors.inbound import clean_text
 from connectors.splitting import split_for_limits as _split
 
 GRAPH_API_VERSION = "v19.0"
@@ -110,13 +111,13 @@ def parse_inbound(data: Any) -> list[Inbound]:
             for message in value.get("messages") or []:
                 if not isinstance(message, dict) or not message.get("id") or not message.get("from"):
                     raise InboundError("message without id or from")
-                text = _reply_text(message)
+                text = clean_text(_reply_text(message) or "")  # no NUL or lone surrogate past here
                 out.append(
                     Inbound(
                         message_id=str(message["id"]),
                         wa_id=str(message["from"]),
                         kind="text" if text else "unsupported",
-                        text=text,
+                        text=text or None,
                         message_type=str(message.get("type") or "unknown"),
                     )
                 )

@@ -17,7 +17,7 @@ from typing import Dict, List, Optional
 
 
 from talentbot import paths
-from talentbot.bench import handoff, load, questions
+from talentbot.bench import handoff, load, long_message, questions
 from talentbot.bench.conversations import EXAMPLES, run_examples
 from talentbot.bench.procs import tree_rss_mb
 from talentbot.bench.wechat import measure_wechat_path
@@ -193,6 +193,8 @@ def summarise(report: Dict) -> Dict:
             f"{wechat['passive_replies']} / {wechat['answered_success']}")
     for language, scores in (report.get("nlu_dev") or {}).items():
         summary[f"intent macro-F1 {language}"] = scores["macro_f1"]
+    for name, ms in (report.get("long_message_ms") or {}).items():
+        summary[f"NLU, 10,000 characters of {name} (ms)"] = ms
     if report.get("eligibility"):
         rules = report["eligibility"]
         summary["eligibility rules: µs per profile (mean / p95)"] = (
@@ -215,6 +217,8 @@ def main(args: argparse.Namespace) -> int:
         from talentbot.bench.nlu_eval import evaluate
 
         report["nlu_dev"] = evaluate(model)
+        print("   and a 10,000-character message through the NLU pipeline...", flush=True)
+        report["long_message_ms"] = long_message.measure(model)
         print("3/7 our assistant, embedded set-up (SQLite, 1 worker)...", flush=True)
         report["embedded"] = measure_ours(model, args.quick, production=False, work=work)
         print("4/7 the WeChat path: webhook POST to passive reply, 20 users (embedded set-up)...", flush=True)

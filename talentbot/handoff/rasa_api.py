@@ -50,24 +50,28 @@ class RasaApi:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
         return self._session
 
+    def _auth(self) -> dict:
+        """The API token in the header: the Rasa server refuses it in the URL (talentbot.rasa_api_auth)."""
+        return {"Authorization": f"Bearer {self.token}"}
+
     def _url(self, conversation_id: str, tail: str) -> str:
         return f"{self.base_url}/conversations/{quote(conversation_id, safe='')}/{tail}"
 
     async def transcript(self, conversation_id: str) -> List[Turn]:
-        async with self._client().get(self._url(conversation_id, "tracker"),
-                                      params={"token": self.token, "include_events": "ALL"}) as reply:
+        async with self._client().get(self._url(conversation_id, "tracker"), headers=self._auth(),
+                                      params={"include_events": "ALL"}) as reply:
             reply.raise_for_status()
             tracker = await reply.json()
         return turns_from_events(tracker.get("events") or [])
 
     async def resume(self, ticket: Ticket) -> None:
         async with self._client().post(self._url(ticket.conversation_id, "tracker/events"),
-                                       params={"token": self.token}, json=RESUME_EVENTS) as reply:
+                                       headers=self._auth(), json=RESUME_EVENTS) as reply:
             reply.raise_for_status()
 
     async def push_to_web(self, recipient_id: str, text: str) -> None:
         """Raises aiohttp.ClientResponseError when refused (409: the page is not open)."""
-        async with self._client().post(self.base_url + PUSH_PATH, headers={"Authorization": f"Bearer {self.token}"},
+        async with self._client().post(self.base_url + PUSH_PATH, headers=self._auth(),
                                        json={"recipient_id": recipient_id, "text": text}) as reply:
             reply.raise_for_status()
 

@@ -8,6 +8,7 @@ never become tokens (Rasa's JiebaTokenizer keeps whitespace tokens in mixed text
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from typing import Callable, Iterable, List, Optional, Tuple
 
 Segmenter = Callable[[str], Iterable[str]]
@@ -44,9 +45,31 @@ def mask_spans(tokens: List[Tuple[str, int]], text: str, spans: Iterable[Span]) 
     """
     spans = sorted(spans)
     out: List[Tuple[str, int, Optional[str]]] = [(text[s:e], s, label) for s, e, label in spans]
+    cuts = _cuts(spans)
+    cut_ends = [e for _, e in cuts]
     for word, start in tokens:
-        pieces = [(start, start + len(word))]
-        for s, e, _ in spans:
-            pieces = [p for a, b in pieces for p in ((a, min(b, s)), (max(a, e), b)) if p[0] < p[1]]
-        out.extend((text[a:b], a, None) for a, b in pieces)
+        end = start + len(word)
+        # Only the cuts ending after the word's start and starting before its end touch it: found by bisection,
+        # so the whole loop is linear in tokens + spans (trying every span for every word was quadratic).
+        at = bisect_right(cut_ends, start)
+        while at < len(cuts) and cuts[at][0] < end:
+            s, e = cuts[at]
+            if start < s:
+                out.append((text[start:s], start, None))
+            start = max(start, e)
+            at += 1
+        if start < end:
+            out.append((text[start:end], start, None))
     return sorted(out, key=lambda item: item[1])
+
+
+def _cuts(spans: List[Span]) -> List[Tuple[int, int]]:
+    """The sorted spans with overlapping ones merged: disjoint, so their ends are sorted too. (Spans that only touch
+    stay apart, and so does an empty span, which splits a word as cutting it out one span at a time did.)"""
+    cuts: List[Tuple[int, int]] = []
+    for s, e, _ in spans:
+        if cuts and s < cuts[-1][1]:
+            cuts[-1] = (cuts[-1][0], max(cuts[-1][1], e))
+        else:
+            cuts.append((s, e))
+    return cuts

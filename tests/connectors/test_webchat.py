@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from connectors.inbound import MAX_MESSAGE_CHARS
 from connectors.webchat import (
-    MAX_MESSAGE_CHARS,
     SESSION_ID,
     SocketIOChannel,
     confirmed_session_id,
@@ -55,7 +55,10 @@ def test_a_browser_resumes_only_a_web_session_it_was_given(requested: Any, resum
     [
         ({"message": "hello", "session_id": OURS}, "hello"),
         ({"message": "  高才通要咩條件？ \n"}, "高才通要咩條件？"),
-        ({"message": "x" * (MAX_MESSAGE_CHARS + 50)}, "x" * MAX_MESSAGE_CHARS),
+        # over the cap: the whole text, which the handler answers with a polite note (it used to be cut and answered)
+        ({"message": "x" * (MAX_MESSAGE_CHARS + 50)}, "x" * (MAX_MESSAGE_CHARS + 50)),
+        ({"message": "hi\x00 the\ud800re\x1b[31m"}, "hi there[31m"),  # NUL, a lone surrogate, an escape: removed
+        ({"message": "\x00\x07"}, None),
         ({"message": "   "}, None),
         ({"message": ""}, None),
         ({"message": None}, None),
@@ -77,6 +80,9 @@ def test_the_text_of_a_user_message(data: Any, text: Any) -> None:
         ({"metadata": "{not json"}, {}),
         ({"metadata": "[1, 2]"}, {}),
         ({"metadata": 3}, {}),
+        ({"metadata": {"la\x00ng": ["zh\ud800-Hant"]}}, {"lang": ["zh-Hant"]}),
+        ({"metadata": '{"a": ' * 40 + "1" + "}" * 40}, {}),  # nested deeper than anyone needs
+        ({"metadata": "[" * 100_000 + "]" * 100_000}, {}),  # deeper than the JSON parser goes
         ({}, {}),
     ],
 )

@@ -45,7 +45,8 @@ class Client:
 
     def tracker(self, sender: str) -> Dict:
         reply = httpx.get(
-            f"{self.url}/conversations/{sender}/tracker", params={"token": self.running.token}, timeout=30
+            f"{self.url}/conversations/{sender}/tracker", headers={"Authorization": f"Bearer {self.running.token}"},
+            timeout=30,
         )
         reply.raise_for_status()
         return reply.json()

@@ -1,4 +1,4 @@
-"""talentbot.rasa_adapters: the adjusted Rasa internals behave as Rasa's own, only cheaper."""
+"""talentbot.rasa_adapters: Rasa internals that behave as Rasa's own, only cheaper; tracker store errors raised."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from unittest import mock
 import jsonschema
 import pytest
 import rasa
+import rasa.core.tracker_store
 from rasa.core.actions.action import RemoteAction
 
 from talentbot import rasa_adapters
@@ -166,3 +167,29 @@ def test_each_name_is_looked_up_once(installed):
     with mock.patch("rasa.shared.utils.common.all_subclasses", side_effect=AssertionError) as walk:
         events = deserialise_events([{"event": "slot", "name": "language", "value": "en"}] * 50)
     assert len(events) == 50 and walk.call_count == 0
+
+
+class UnreachableStore(rasa.core.tracker_store.TrackerStore):
+    """A tracker store whose database is down."""
+
+    async def retrieve(self, sender_id):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+    async def save(self, tracker):
+        raise ConnectionRefusedError(111, "Connection refused")
+
+
+def test_tracker_store_errors_reach_the_caller_instead_of_a_memory_store(installed):
+    """Upstream answers from a fresh tracker and keeps it in memory; the message must fail instead."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    store = Agent._create_tracker_store(UnreachableStore(Domain.empty()), Domain.empty())
+    with pytest.raises(ConnectionRefusedError):
+        asyncio.run(store.get_or_create_tracker("web:a"))
+    with pytest.raises(ConnectionRefusedError):
+        asyncio.run(store.save(DialogueStateTracker("web:a", [])))
+    assert store._fallback_tracker_store is None  # no in-memory store was ever made

@@ -28,6 +28,7 @@ from sqlalchemy.pool import QueuePool
 
 from talentbot import paths
 from talentbot.devserver import production_env
+from talentbot.store_outages import TRACKER_STORE, StoreUnavailable
 from talentbot.tracker_store import STORE_TYPE, SQLTrackerStore, is_sqlite_file, sqlite_endpoint
 
 DOMAIN = Domain.from_dict({
@@ -237,6 +238,43 @@ def test_rasa_builds_this_store_from_its_endpoint(tmp_path):
     config = read_endpoint_config_from(sqlite_endpoint(tmp_path / "t.db"), tmp_path)
     store = create_tracker_store(config, DOMAIN)
     assert _wrapped(store, SQLTrackerStore)
+
+
+def test_an_unreachable_database_raises_store_unavailable():
+    """Rasa's fallback to an in-memory store is off (talentbot.rasa_adapters): the error has to say what it is."""
+    store = make(SQLTrackerStore, {"dialect": "sqlite", "db": ":memory:"})
+    tracker = asyncio.run(store.get_or_create_tracker("dana"))
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        nothing_listens = free.getsockname()[1]
+    store.engine = sa.create_engine(f"postgresql://postgres@127.0.0.1:{nothing_listens}/talentbot")
+    store.sessionmaker = sa.orm.session.sessionmaker(bind=store.engine)
+    for operation in (store.retrieve("dana"), store.save(tracker)):
+        with pytest.raises(StoreUnavailable) as raised:
+            asyncio.run(operation)
+        assert raised.value.store == TRACKER_STORE and isinstance(raised.value.cause, sa.exc.OperationalError)
+
+
+def test_postgresql_connections_cut_by_a_restart_are_replaced_unnoticed():
+    """A restarted PostgreSQL leaves the pool's connections dead; each is tested before use, so the first message
+    after the restart is served rather than refused. Only this test's database's connections are cut."""
+    if not _postgres_reachable():
+        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432")
+    name = f"talentbot_trackers_test_{uuid.uuid4().hex[:10]}"
+    store = make(SQLTrackerStore, {"dialect": "postgresql", "host": "127.0.0.1", "port": 5432, "username": "postgres",
+                                   "db": name, "login_db": "postgres"})
+    try:
+        asyncio.run(conversation(store))
+        admin = sa.create_engine("postgresql://postgres@127.0.0.1:5432/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            cut = connection.execute(sa.text(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = :name"),
+                {"name": name}).scalar()
+        admin.dispose()
+        assert cut >= 1
+        assert len(asyncio.run(store.retrieve_full_tracker("alice")).events) == 12
+    finally:
+        _drop(name, store)
 
 
 def read_endpoint_config_from(tracker_store: Dict[str, Any], folder: Path):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import secrets
 import time
 from typing import Optional
 
@@ -11,7 +12,8 @@ import pytest
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
-from connectors.guards import MAX_BODY_BYTES
+from connectors.guards import MAX_BODY_BYTES, MAX_REQUEST_AGE_S
+from connectors.state import SQLiteStateStore
 from connectors.wechat import WeChatInput
 from connectors.wechat.protocol import TEXT_LIMIT_BYTES
 
@@ -26,8 +28,11 @@ def sign(*parts: str) -> str:
     return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()
 
 
-def signed_query(timestamp: Optional[int] = None, nonce: str = "n0nce", token: str = TOKEN) -> dict[str, str]:
+def signed_query(timestamp: Optional[int] = None, nonce: Optional[str] = None, token: str = TOKEN) -> dict[str, str]:
+    """A query string as WeChat signs it; a fresh nonce unless one is given (WeChat never reuses one for another
+    message)."""
     ts = str(int(time.time()) if timestamp is None else timestamp)
+    nonce = nonce or secrets.token_hex(8)
     return {"signature": sign(token, ts, nonce), "timestamp": ts, "nonce": nonce}
 
 
@@ -116,6 +121,50 @@ async def test_retries_of_one_message_are_answered_once(wechat, http, assistant)
     assert reply_text(responses[0]) == "echo: 高才通要咩條件？"
     assert [r.text for r in responses[1:]] == ["success", "success"]
     assert len(assistant.received) == 1
+
+
+async def test_a_captured_query_string_cannot_carry_another_body(any_store, wechat_api, http, serve, assistant, caplog) -> None:
+    """Plain mode signs token, timestamp and nonce, not the body: one genuine message's query string, sent again
+    with another body, is refused (in both stores: Redis is the production one)."""
+    channel = WeChatInput(TOKEN, APP_ID, "app_secret", api_base_url=wechat_api.url, state=any_store, http=http,
+                          reply_budget_s=BUDGET_S)
+    url = f"{await serve(channel, assistant)}/webhooks/wechat/webhook"
+    query = signed_query()
+    genuine = await http.post(url, params=query, content=message("高才通要咩條件？", msg_id="1101"))
+    assert reply_text(genuine) == "echo: 高才通要咩條件？"
+    forged = await http.post(url, params=query, content=message("我想轉人工", msg_id="1102"))
+    assert forged.status_code == 403
+    assert [m.text for m in assistant.received] == ["高才通要咩條件？"]
+    assert "already used with another body" in caplog.text
+    await channel.drain()
+
+
+async def test_a_retry_with_the_same_query_string_is_answered_once_not_refused(wechat, http, assistant) -> None:
+    """Should WeChat retry with the very same request, the user must not see an error: answered once, then
+    "success" as for any retry."""
+    _, url = await wechat()
+    query, body = signed_query(), message(msg_id="1201")
+    first = await http.post(url, params=query, content=body)
+    retries = [await http.post(url, params=query, content=body) for _ in range(3)]
+    assert reply_text(first) == "echo: 高才通要咩條件？"
+    assert [(r.status_code, r.text) for r in retries] == [(200, "success")] * 3
+    assert len(assistant.received) == 1
+
+
+async def test_a_used_nonce_is_remembered_for_the_whole_acceptance_window(wechat_api, http, serve, assistant, tmp_path) -> None:
+    now = [float(int(time.time()))]
+    store = SQLiteStateStore(tmp_path / "state.sqlite3", clock=lambda: now[0])
+    channel = WeChatInput(TOKEN, APP_ID, "app_secret", api_base_url=wechat_api.url, state=store, http=http,
+                          reply_budget_s=BUDGET_S, clock=lambda: now[0])
+    url = f"{await serve(channel, assistant)}/webhooks/wechat/webhook"
+    query = signed_query(timestamp=int(now[0]))
+    assert (await http.post(url, params=query, content=message(msg_id="1301"))).status_code == 200
+    now[0] += MAX_REQUEST_AGE_S - 1  # the signature still verifies: only the memory of the nonce stops a forgery
+    forged = await http.post(url, params=query, content=message("我想轉人工", msg_id="1302"))
+    assert forged.status_code == 403
+    assert len(assistant.received) == 1
+    await channel.drain()
+    await store.close()
 
 
 async def test_slow_answers_go_by_customer_service_api_and_retries_are_not_doubled(wechat, http, assistant, wechat_api) -> None:

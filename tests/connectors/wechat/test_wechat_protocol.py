@@ -13,6 +13,8 @@ from connectors.wechat.protocol import (
     InboundError,
     SignatureCheck,
     custom_text_message,
+    nonce_keys,
+    nonce_ttl_s,
     parse_inbound,
     render_reply,
     split_for_limits,
@@ -52,6 +54,31 @@ def test_verify_signature(
     signature: Optional[str], timestamp: Optional[str], nonce: Optional[str], now: int, expected: SignatureCheck
 ) -> None:
     assert verify_signature(TOKEN, signature, timestamp, nonce, now=now) is expected
+
+
+@pytest.mark.parametrize(
+    "timestamp, now, at_least, at_most",
+    [
+        (NOW, NOW, 300, 302),  # fresh: remembered for the whole window
+        (NOW, NOW + 200, 100, 102),  # arrived late: only the rest of the window
+        (NOW + 250, NOW, 550, 552),  # sender's clock ahead: accepted until NOW + 550
+        (NOW, NOW + 300, 1, 1),  # the last accepted second: still at least a second
+    ],
+)
+def test_a_nonce_is_remembered_until_its_timestamp_goes_stale(timestamp: int, now: int, at_least: float, at_most: float) -> None:
+    ttl = nonce_ttl_s(timestamp, now)
+    assert at_least <= ttl <= at_most
+    # every moment the signature still verifies falls within the memory
+    assert verify_signature(TOKEN, sign(TOKEN, str(timestamp), "n"), str(timestamp), "n", now=now + ttl - 1) is SignatureCheck.VALID
+
+
+def test_nonce_keys_tell_the_same_query_string_with_another_body_apart() -> None:
+    used, with_body = nonce_keys(str(NOW), "n0nce", b"<xml>1</xml>")
+    again_used, again_with_body = nonce_keys(str(NOW), "n0nce", b"<xml>1</xml>")
+    other_used, other_with_body = nonce_keys(str(NOW), "n0nce", b"<xml>2</xml>")
+    assert used == again_used == other_used
+    assert with_body == again_with_body != other_with_body
+    assert nonce_keys(str(NOW), "other", b"<xml>1</xml>")[0] != used
 
 
 def xml(msg_type: str, extra: str = "", msg_id: Optional[str] = "6054768590064713728") -> str:

@@ -31,3 +31,12 @@ def test_summary_counts_errors_and_throughput() -> None:
 )
 def test_turn_checks(reply, expect, ok) -> None:
     assert (check_turn(reply, expect) == []) is ok
+
+
+def test_the_long_messages_are_10000_characters_and_summarised() -> None:
+    from talentbot.bench.long_message import LENGTH, MESSAGES
+    from talentbot.bench.main import summarise
+
+    assert LENGTH == 10_000 and all(len(text) == LENGTH for text in MESSAGES.values())
+    summary = summarise({"long_message_ms": {name: 12.5 for name in MESSAGES}})
+    assert [summary[f"NLU, 10,000 characters of {name} (ms)"] for name in MESSAGES] == [12.5] * len(MESSAGES)
