@@ -47,7 +47,7 @@ def validate_bank() -> List[str]:
     from talentbot.qbank.loader import BankError, load_bank
 
     try:
-        load_bank(paths.QUESTIONS)
+        load_bank(paths.QUESTIONS, check_clashes=True)
     except BankError as error:
         return error.problems
     return []

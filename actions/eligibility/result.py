@@ -1,4 +1,4 @@
-"""action_eligibility_result: the check's result (or a goodbye when the user stopped it)."""
+"""action_eligibility_result: the check's result (or a word that it ended, when it was stopped or left)."""
 
 from __future__ import annotations
 
@@ -27,8 +27,9 @@ class ActionEligibilityResult(Action):
     ) -> List[EventType]:
         language = language_of(tracker)
         texts = load_texts()
-        if tracker.get_slot(TURN_SLOT) == Outcome.STOPPED.value:
-            send(dispatcher, [Message(texts.get("messages", "stopped", language))])
+        outcome = tracker.get_slot(TURN_SLOT)
+        if outcome in (Outcome.STOPPED.value, Outcome.LEFT.value):
+            send(dispatcher, [Message(texts.get("messages", outcome, language))])
         else:
             state = form_state(tracker)
             evaluation = evaluate_slots(state.values, state.scope, today())

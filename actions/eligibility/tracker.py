@@ -10,12 +10,14 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from talentbot.eligibility_chat.extract import scheme_entities
+from talentbot.nlu_output import QUESTION_BANK_KEY
 from talentbot.eligibility_chat.render import ANSWER_ENTITY, Message
-from talentbot.eligibility_chat.slots import CANDIDATES_SLOT, FORM_SLOTS, SCOPE_SLOT
+from talentbot.eligibility_chat.slots import CANDIDATES_SLOT, FORM_NAME, FORM_SLOTS, SCOPE_SLOT, TURN_SLOT
 from talentbot.eligibility_chat.turn import FormState, UserTurn
 from talentbot.language import EN, LANGUAGES
 
 REQUESTED_SLOT = "requested_slot"
+ACTION_LISTEN = "action_listen"
 
 
 def language_of(tracker: Tracker) -> str:
@@ -34,6 +36,7 @@ def user_turn(tracker: Tracker) -> UserTurn:
         intent=(message.get("intent") or {}).get("name"),
         schemes=tuple(scheme_entities(entities)),
         answer=answer,
+        rewritten_from=(message.get(QUESTION_BANK_KEY) or {}).get("rewritten_from"),
     )
 
 
@@ -46,7 +49,21 @@ def form_state(tracker: Tracker) -> FormState:
         scope=tracker.get_slot(SCOPE_SLOT),
         candidates=tracker.get_slot(CANDIDATES_SLOT),
         starting=requested is None,
+        resuming=answered_since_message(tracker),
+        last_outcome=tracker.get_slot(TURN_SLOT),
     )
+
+
+def answered_since_message(tracker: Tracker) -> bool:
+    """Whether another action (the rules' answer) ran since the latest user message: the form is resuming.
+    Rasa hands the form's validation a tracker that ends with the form's own ActionExecuted, so the latest
+    action name cannot tell; the events since the message can."""
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "user":
+            return False
+        if event.get("event") == "action" and event.get("name") not in (ACTION_LISTEN, FORM_NAME, f"validate_{FORM_NAME}"):
+            return True
+    return False
 
 
 def today() -> dt.date:

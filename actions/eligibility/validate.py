@@ -38,6 +38,8 @@ class ValidateEligibilityForm(FormValidationAction):
             # Nothing set: Rasa rejects the form for this message and the rules answer it; the requested
             # slot is still named so that the form asks the right question when it resumes.
             return [SlotSet(REQUESTED_SLOT, turn.next_slot)]
+        if turn.outcome is Outcome.LEFT:  # requested_slot None ends the form; the result action says it was left
+            return [*slot_events(turn.updates), SlotSet(REQUESTED_SLOT, None)]
         send(dispatcher, turn.messages)
         events = slot_events(turn.updates)
         events.append(SlotSet(REQUESTED_SLOT, turn.next_slot))

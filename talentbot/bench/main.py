@@ -101,6 +101,9 @@ def replay_question_sets(url: str) -> Dict:
     if items:
         report["eval_set"] = questions.replay(url, items)
         report["eval_ranking"] = questions.offline(items)["ranking"]
+    faq = questions.load_items(questions.faq_files())
+    if faq:
+        report["faq_set"] = questions.replay(url, faq)
     return report
 
 
@@ -176,7 +179,7 @@ def summarise(report: Dict) -> Dict:
     if conversations:
         summary["dev conversations: turns passed"] = f"{conversations['passed']}/{conversations['turns']}"
     question_sets = (report.get("embedded") or {}).get("questions") or {}
-    for name in ("real_questions_dev", "eval_set"):
+    for name in ("real_questions_dev", "eval_set", "faq_set"):
         for language, figures in ((question_sets.get(name) or {}).get("by_language") or {}).items():
             summary[f"{name}: right fact {language}"] = f"{figures['rate']} ({figures['passed']}/{figures['turns']})"
     for language, figures in (question_sets.get("eval_ranking") or {}).items():

@@ -37,7 +37,14 @@ def load_items(files: Iterable[Path]) -> List[Dict[str, Any]]:
 
 
 def eval_files() -> List[Path]:
+    """Questions as people write them in forums and chats, some with follow-ups; each labelled with its entry."""
     return sorted(EVAL_DIR.glob("questions_*.yml"))
+
+
+def faq_files() -> List[Path]:
+    """Questions as FAQ pages and forum titles word them (short, formal), written from the reference alone:
+    not labelled with entries, so they are measured through the assistant only."""
+    return sorted(EVAL_DIR.glob("faq_*.yml"))
 
 
 def _language(turn: Dict[str, Any]) -> str:
@@ -128,9 +135,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", help="replay through this running assistant instead of ranking offline")
     parser.add_argument("--real", action="store_true", help="the dev real questions instead of bench/eval")
+    parser.add_argument("--faq", action="store_true", help="the FAQ-style set (bench/eval/faq_*.yml)")
     parser.add_argument("--failures", type=int, default=0, help="print this many failures")
     args = parser.parse_args(argv)
-    items = load_items([REAL_QUESTIONS] if args.real else eval_files())
+    items = load_items([REAL_QUESTIONS] if args.real else faq_files() if args.faq else eval_files())
     report = replay(args.url, items) if args.url else offline(items)
     failures = report.pop("failures")
     print(json.dumps(report, ensure_ascii=False, indent=1))

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
 from talentbot.eligibility.reasons import reason_code
-from talentbot.eligibility.result import Evaluation, SchemeResult
+from talentbot.eligibility.result import STATUS_RANK, Evaluation, SchemeResult
 from talentbot.eligibility.universities import default_matcher
 from talentbot.eligibility_chat.slots import NO, SKIPPED, SLOT_FIELDS, YES
 from talentbot.eligibility_chat.texts import Texts
@@ -150,6 +150,18 @@ def render_result(evaluation: Evaluation, language: str, texts: Texts) -> list[M
         messages.append("\n".join(lines))
     messages.append(texts.get("result", "disclaimer", language) + "\n" + texts.get("result", "help", language))
     return [Message(part) for text in messages for part in split_message(text)]
+
+
+def render_settled(settled: Sequence[SchemeResult], language: str, texts: Texts) -> Message:
+    """What the first message's facts already settle, said before the first question: a Mainland resident
+    with a job offer hears at once that GEP is not for them and ASMTP is, instead of only being asked more."""
+    lines = [texts.get("result", "settled_heading", language)]
+    for result in sorted(settled, key=lambda r: -STATUS_RANK[r.status]):
+        mark = "✅" if result.status in ("eligible", "likely") else "✗"
+        reason = render_reason(result.reasons[0], language, texts) if result.reasons else ""
+        lines.append(f"{mark} {_name_of(result, language, texts)}{_colon(language)}{reason}")
+    lines.append(texts.get("result", "settled_rest", language))
+    return Message("\n".join(lines))
 
 
 def _fitting(result: SchemeResult, language: str, texts: Texts) -> str:

@@ -10,7 +10,7 @@ from typing import Any, Mapping, Sequence
 from talentbot.eligibility import Evaluation, ProfileError, evaluate, next_questions, parse_profile
 from talentbot.eligibility_chat.commands import Command, detect_command, is_correction
 from talentbot.eligibility_chat.extract import Extraction, extract
-from talentbot.eligibility_chat.render import Message, render_facts, scheme_list
+from talentbot.eligibility_chat.render import Message, render_facts, render_settled, scheme_list
 from talentbot.eligibility_chat.slots import (
     CANDIDATES_SLOT, FIELD_SLOTS, FORM_SLOTS, NONE, SCOPE_SLOT, SKIPPED, SLOT_FIELDS, TURN_SLOT, is_known,
     profile_data, scope_to_slot, slots_to_ask,
@@ -34,6 +34,7 @@ class Outcome(str, enum.Enum):
     SKIPPED = "skipped"
     UNCLEAR = "unclear"
     STOPPED = "stopped"
+    LEFT = "left"  # the check was put aside: its first question was met by an unrelated question
     IGNORED = "ignored"  # not for the form: nothing is set, so Rasa lets the rules answer
 
 
@@ -45,6 +46,7 @@ class UserTurn:
     intent: str | None = None
     schemes: tuple[str, ...] = ()  # scheme entities
     answer: str | None = None  # a button's elig_answer value
+    rewritten_from: str | None = None  # the classifier's intent when the question bank took the message as a question
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,8 @@ class FormState:
     scope: str | None = None  # SCOPE_SLOT
     candidates: Sequence[str] | None = None  # CANDIDATES_SLOT
     starting: bool = False  # the message activated the form
+    resuming: bool = False  # the form runs again after the rules answered the message (it was not for the form)
+    last_outcome: str | None = None  # TURN_SLOT: what the form did with the message before
 
 
 @dataclass
@@ -88,12 +92,17 @@ def take_turn(message: UserTurn, state: FormState, language: str, texts: Texts, 
     if command is Command.STOP:
         updates.update({TURN_SLOT: Outcome.STOPPED.value, CANDIDATES_SLOT: None})
         return Turn(Outcome.STOPPED, updates)
-    if not state.starting and command is None and message.intent not in FORM_INTENTS:
+    if not state.starting and command is None and not _for_the_form(message, requested, today):
+        if state.resuming and state.last_outcome == Outcome.STARTED.value:
+            # The check's first question was met by another question, now answered: the check was most likely
+            # started by mistake, so it is left instead of asked again (the user can start it any time).
+            return Turn(Outcome.LEFT, {TURN_SLOT: Outcome.LEFT.value, CANDIDATES_SLOT: None})
         return Turn(Outcome.IGNORED, {}, next_slot=_next_slot(values, scope, state.candidates, today))
 
     messages: list[Message] = []
     outcome = Outcome.STARTED if state.starting else Outcome.FILLED
     candidates = state.candidates
+    found = Extraction()
     if command is Command.SKIP:
         if requested:
             updates[FIELD_SLOTS[requested]] = values[FIELD_SLOTS[requested]] = SKIPPED
@@ -129,6 +138,10 @@ def take_turn(message: UserTurn, state: FormState, language: str, texts: Texts, 
     if state.starting and next_slot is not None:
         start = ("start_scoped", {"schemes": scheme_list(scope.split(","), language, texts)}) if scope else ("start", {})
         messages.insert(0, Message(texts.get("messages", start[0], language, **start[1])))
+        if found.values:  # facts in the first message may settle some schemes already: say so before asking
+            settled = [r for r in evaluate_slots(values, scope, today).results if r.settled]
+            if settled:
+                messages.append(render_settled(settled, language, texts))
     updates[TURN_SLOT] = outcome.value
     return Turn(outcome, updates, messages, next_slot)
 
@@ -148,6 +161,16 @@ def _notices(
             messages.append(Message(texts.get("messages", "university_not_found", language,
                                               url=texts.official_university_list, **notice.params)))
     return pending
+
+
+def _for_the_form(message: UserTurn, requested: str | None, today: dt.date) -> bool:
+    """Whether the form reads the message: an answer, or a question carrying the answer ("master's, is that
+    enough?": taken for an answer by the classifier, for a question by the bank) is read; other questions are
+    left to the rules."""
+    if message.intent in FORM_INTENTS:
+        return True
+    return message.rewritten_from == "inform" and bool(
+        extract(message.text, requested, intent="inform", answer=message.answer, today=today).values)
 
 
 def _valid(values: Mapping[str, Any], today: dt.date) -> bool:

@@ -135,7 +135,7 @@ class QuestionBankRanker(GraphComponent):
         similarity = {c.id: c.similarity for c in candidates}
         best = Best(self._intents[weighed[0][0].id], similarity[weighed[0][0].id]) if weighed else None
         intent = message.get(INTENT) or {}
-        rewritten = arbitrate(str(intent.get("name") or ""), text, best, self._cues)
+        rewritten = arbitrate(str(intent.get("name") or ""), text, best, self._cues, names_scheme=bool(schemes))
         if rewritten is not None:
             confidence = best.similarity if best is not None and best.intent == rewritten else 1.0
             message.set(INTENT, {"name": rewritten, "confidence": confidence}, add_to_output=True)

@@ -18,14 +18,23 @@ CHECK_ELIGIBILITY = "check_eligibility"
 #: Cosine of the message to the best entry's nearest paraphrase from which a question the classifier could not
 #: place (nlu_fallback) is answered from the bank: it was not understood anyway.
 FALLBACK_SIMILARITY = 0.30
-#: ... from which a question taken for an eligibility request or an answer, or judged out of scope, is answered
-#: from the bank (on our data 9% of small-talk and out-of-scope training examples reach it, 47% of bank questions).
+#: ... from which a question taken for an answer, or judged out of scope, is answered from the bank (on our data
+#: 9% of small-talk and out-of-scope training examples reach it).
 REWRITE_SIMILARITY = 0.45
+#: ... when the message names a scheme (TTPS, 優才 ...) or is worded as a question and was taken for an answer
+#: (inform): it is about our schemes, so only a bank entry far from it is no answer.
+IN_SCOPE_SIMILARITY = 0.20
 #: ... from which a question taken for an eligibility request without asking to be assessed (no cue) is answered:
-#: such questions are long and personal, so their wording is further from any paraphrase.
-UNASKED_CHECK_SIMILARITY = 0.25
-#: Small talk ("hi, ...") must be clearly a bank question to be answered as one.
+#: such questions are long and personal, so their wording is further from any paraphrase. (89% of the
+#: check_eligibility training examples without a cue reach it; those ask to be assessed in words the cue lists
+#: lack, and get the bank's answer with a "check my eligibility" button.)
+UNASKED_CHECK_SIMILARITY = 0.20
+#: ... from which "can I apply ...?" (a weak assessment cue) is answered: it is then a specific question.
+WEAK_CUE_SIMILARITY = 0.35
+#: Small talk ("hi, ...") must be clearly a bank question to be answered as one; less so when it asks something
+#: ("ok, and since when?").
 SMALL_TALK_SIMILARITY = 0.55
+SMALL_TALK_QUESTION_SIMILARITY = 0.35
 UNPLACED = frozenset({"nlu_fallback", "out_of_scope"})
 SMALL_TALK = frozenset({"greet", "thank", "goodbye", "affirm", "deny"})
 KEEP = frozenset({"bot_challenge", "change_language", REQUEST_HUMAN})
@@ -39,25 +48,29 @@ class Best:
     similarity: float
 
 
-def arbitrate(intent: str, text: str, best: Best | None, cues: Cues) -> str | None:
-    """The intent to use instead of `intent`, or None to keep it."""
+def arbitrate(intent: str, text: str, best: Best | None, cues: Cues, names_scheme: bool = False) -> str | None:
+    """The intent to use instead of `intent`, or None to keep it. `names_scheme`: the message names one of our
+    schemes, so it is in scope whatever the classifier thinks."""
     if intent in KEEP:
         return None
     if intent in SMALL_TALK | UNPLACED | {"inform"} and cues.has("human", text):
         return REQUEST_HUMAN  # not for questions: "how do I reach HKTE's customer service?" asks for contacts
     if best is None:
         return None
-    if intent == "nlu_fallback" and best.similarity >= FALLBACK_SIMILARITY:
-        return best.intent
+    question = cues.has("question", text)
     if intent == CHECK_ELIGIBILITY:
-        asked = cues.has("assessment", text) or best.similarity < UNASKED_CHECK_SIMILARITY
-        return None if asked else best.intent
-    if best.similarity < REWRITE_SIMILARITY:
-        return None
+        if cues.has("assessment", text):
+            return None
+        floor = WEAK_CUE_SIMILARITY if cues.has("assessment_weak", text) else UNASKED_CHECK_SIMILARITY
+        return best.intent if best.similarity >= floor else None
     if intent in UNPLACED:
+        floor = IN_SCOPE_SIMILARITY if names_scheme else (
+            FALLBACK_SIMILARITY if intent == "nlu_fallback" else REWRITE_SIMILARITY)
+        return best.intent if best.similarity >= floor else None
+    if intent == "inform":
+        return best.intent if question and best.similarity >= IN_SCOPE_SIMILARITY else None
+    if intent in SMALL_TALK and question and best.similarity >= SMALL_TALK_QUESTION_SIMILARITY:
         return best.intent
-    if intent == "inform" and cues.has("question", text):
-        return best.intent
-    if intent in SMALL_TALK and best.similarity >= SMALL_TALK_SIMILARITY and cues.has("question", text):
+    if intent in SMALL_TALK and best.similarity >= SMALL_TALK_SIMILARITY and question:
         return best.intent
     return None

@@ -22,6 +22,9 @@ SURE_SIMILARITY = 0.80
 #: A message worded (almost) exactly like one of an entry's questions is that question, whatever the classifier
 #: prefers (it weighs shared words such as 「要咩條件」 over the one word that differs, 「B類」).
 EXACT_SIMILARITY = 0.95
+#: Of entries too close to call on the classifier's score, one whose wording is this much closer to the message (cosine
+#: to its nearest paraphrase) than the others' is answered instead of asking.
+CLEAR_SIMILARITY_LEAD = 0.05
 #: At most this many choices in a "Did you mean".
 MAX_CHOICES = 3
 #: With no scheme named or remembered, the same question for other schemes ("ttps.first_stay", "gep.first_stay")
@@ -56,7 +59,7 @@ def scheme_fit(entry: QuestionEntry, context: Context) -> float:
     if context.named:
         if schemes & set(context.named):
             return 1.0
-        return 0.85 if not schemes else 0.45
+        return 0.7 if not schemes else 0.45  # a general entry (fees, e-Visa) for a named scheme: second choice
     if context.remembered:
         if context.remembered in schemes:
             return 1.0
@@ -101,6 +104,9 @@ def decide(bank: Bank, candidates: Sequence[Candidate], context: Context) -> Dec
             return Decision(choices=(best_entry, *siblings[:MAX_CHOICES - 1]), scores=scores)
     close = [e for e, s in weighed[1:MAX_CHOICES] if s >= best * CLOSE_RATIO and not _same_answer(e, best_entry)]
     if close and similarity[best_entry.id] < SURE_SIMILARITY:
+        nearest = sorted((best_entry, *close), key=lambda e: -similarity[e.id])
+        if similarity[nearest[0].id] - similarity[nearest[1].id] >= CLEAR_SIMILARITY_LEAD:
+            return Decision(answer=nearest[0], scores=scores)
         return Decision(choices=(best_entry, *close), scores=scores)
     return Decision(answer=best_entry, scores=scores)
 

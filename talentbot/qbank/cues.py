@@ -13,7 +13,7 @@ import yaml
 from talentbot.qbank.text import fold
 
 CUES_FILE = Path(__file__).resolve().parent / "data" / "cues.yml"
-KINDS = ("question", "assessment", "human")
+KINDS = ("question", "assessment", "assessment_weak", "human")
 _LATIN = re.compile(r"[a-z]")
 
 

@@ -55,12 +55,13 @@ def read_bank(directory: Path | None = None) -> tuple[Bank, list[str]]:
 
 
 @lru_cache(maxsize=4)
-def load_bank(directory: Path | None = None) -> Bank:
-    """Loads and validates the bank once per process; BankError lists every problem."""
+def load_bank(directory: Path | None = None, check_clashes: bool = False) -> Bank:
+    """Loads and validates the bank once per process; BankError lists every problem. Servers skip the slow
+    clash check by default: `talentbot validate` (part of `make test`) runs it."""
     from talentbot.qbank.validate import validate
 
     bank, problems = read_bank(directory)
-    problems += validate(bank)
+    problems += validate(bank, check_clashes=check_clashes)
     if problems:
         raise BankError(problems)
     return bank

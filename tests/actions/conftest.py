@@ -11,7 +11,8 @@ from talentbot.eligibility_chat.slots import BOOKKEEPING_SLOTS, FORM_SLOTS
 
 
 def _form_tracker(text: str, intent: str = "inform", entities: list[tuple[str, str]] | None = None,
-                  requested: str | None = None, language: str = "en", **slots: Any) -> Tracker:
+                  requested: str | None = None, language: str = "en", events: list[dict] | None = None,
+                  **slots: Any) -> Tracker:
     """The tracker of eligibility_form: all form slots empty unless given, `requested` the slot asked last."""
     values = {slot: None for slot in (*FORM_SLOTS, *BOOKKEEPING_SLOTS)}
     values.update({"language": language, "scheme": None, "requested_slot": requested, **slots})
@@ -24,7 +25,7 @@ def _form_tracker(text: str, intent: str = "inform", entities: list[tuple[str, s
                 "intent": {"name": intent, "confidence": 0.99},
                 "entities": [{"entity": k, "value": v} for k, v in (entities or [])],
             },
-            "events": [],
+            "events": events or [],
             "paused": False,
             "latest_input_channel": "rest",
             "active_loop": {"name": "eligibility_form"},

@@ -70,3 +70,20 @@ async def test_required_slots_are_only_the_next_decisive_one(form_tracker) -> No
     action = ValidateEligibilityForm()
     tracker = form_tracker("hmm", requested="elig_income", elig_scope="TTPS", elig_income=1_000_000.0)
     assert await action.required_slots([], CollectingDispatcher(), tracker, DOMAIN) == ["elig_degree"]
+
+
+# As Rasa hands them to the validation: the message, then (when resuming) the rules' answer, then the form itself.
+MESSAGE = [{"event": "action", "name": "action_listen"}, {"event": "user", "text": "how much is the visa fee?"}]
+FORM = [{"event": "action", "name": "eligibility_form"}]
+
+
+async def test_a_question_at_the_first_question_is_left_to_the_rules_then_ends_the_check(form_tracker) -> None:
+    first = form_tracker("how much is the visa fee?", "ask_how_to_apply", requested="elig_degree",
+                         elig_turn="started", events=MESSAGE + FORM)
+    messages, events = await run(first)
+    assert messages == [] and events == [SlotSet("requested_slot", "elig_degree")]  # the rules answer it
+    resumed = form_tracker("how much is the visa fee?", "ask_how_to_apply", requested="elig_degree",
+                           elig_turn="started", events=MESSAGE + [{"event": "action", "name": "action_answer"}] + FORM)
+    messages, events = await run(resumed)
+    assert slot_sets(events)["elig_turn"] == "left"
+    assert events[-1] == SlotSet("requested_slot", None)

@@ -104,3 +104,34 @@ def test_the_same_question_of_several_schemes_asks_which_scheme_and_a_choice_ans
     payloads = [b["payload"] for b in reply["buttons"]]
     assert 2 <= len(payloads) <= 3 and all('"question":' in p for p in payloads)
     assert "months" in text_of(bot.send(user, payloads[0]))
+
+
+@pytest.mark.parametrize(
+    "start, question, fact, left",
+    [
+        ("which scheme fits me?", "How much is the visa fee?", "HK$", "put the eligibility check aside"),
+        ("我啱唔啱申請高才通？", "入境處批一個優才申請要幾耐？", "", "擱低咗個資格評估"),
+        ("帮我看看我适合哪个计划", "香港租房合同要交印花税吗？", "30天", "资格评估先放一放"),
+    ],
+)
+def test_a_check_met_at_its_first_question_by_another_question_answers_it_and_is_left(
+        bot, start, question, fact, left) -> None:
+    user = sender()
+    bot.send(user, start)
+    text = text_of(bot.send(user, question))
+    assert fact in text and left in text, text
+    assert bot.tracker(user).get("active_loop", {}).get("name") is None
+
+
+@pytest.mark.parametrize(
+    "message, settled",
+    [
+        ("I'm a Mainland resident and I have a job offer from a Hong Kong company. Which scheme fits me?",
+         "they apply under ASMTP"),
+        ("我係內地居民，有香港公司嘅offer，我啱邊個計劃？", "輸入內地人才計劃"),
+        ("我是内地居民，拿到了香港公司的offer，我适合哪个计划？", "输入内地人才计划"),
+    ],
+)
+def test_facts_in_the_first_message_that_settle_the_answer_are_said_at_once(bot, message, settled) -> None:
+    text = text_of(bot.send(sender(), message))
+    assert settled in text, text

@@ -15,9 +15,9 @@ TODAY = dt.date(2026, 3, 1)
 
 def turn(text: str, intent: str = "inform", requested: str | None = "elig_degree", values: dict | None = None,
          language: str = "en", schemes: tuple = (), scope: str | None = None, candidates=None,
-         answer: str | None = None) -> Turn:
+         answer: str | None = None, resuming: bool = False, last_outcome: str | None = None) -> Turn:
     state = FormState(values or {}, requested=requested, scope=scope, candidates=candidates,
-                      starting=requested is None)
+                      starting=requested is None, resuming=resuming, last_outcome=last_outcome)
     return take_turn(UserTurn(text, intent, schemes, answer), state, language, load_texts(), TODAY)
 
 
@@ -84,6 +84,56 @@ def test_a_question_in_the_middle_is_left_to_the_rules_but_the_next_slot_is_kept
     result = turn("what is TTPS?", "ask_scheme_info", requested="elig_income", scope="TTPS")
     assert result.outcome is Outcome.IGNORED and result.updates == {} and result.messages == []
     assert result.next_slot == "elig_income"
+
+
+def test_a_question_met_at_the_first_question_leaves_the_check_once_answered() -> None:
+    """Asked "which scheme fits me?" by mistake (or changed their mind): the question the user asks instead is
+    answered by the rules, and when the form resumes it does not ask again but ends as "left"."""
+    first = turn("how much is the visa fee?", "ask_how_to_apply", requested="elig_degree", last_outcome="started")
+    assert first.outcome is Outcome.IGNORED  # the rules answer it first
+    resumed = turn("how much is the visa fee?", "ask_how_to_apply", requested="elig_degree",
+                   last_outcome="started", resuming=True)
+    assert resumed.outcome is Outcome.LEFT and resumed.next_slot is None
+    assert resumed.updates["elig_turn"] == "left"
+
+
+def test_an_answer_with_a_question_in_it_is_still_read_by_the_form() -> None:
+    """"master's from HKU, is that enough?": the bank took it for a question (rewritten from inform), but it
+    answers the form's question, so the form reads it."""
+    state = FormState({}, requested="elig_degree", last_outcome="started")
+    message = UserTurn("master's from HKU, is that enough?", "ask_scheme_info", rewritten_from="inform")
+    result = take_turn(message, state, "en", load_texts(), TODAY)
+    assert result.outcome is Outcome.FILLED and result.updates["elig_degree"] == "master"
+    plain = take_turn(UserTurn("how much is the fee?", "ask_how_to_apply", rewritten_from="inform"), state, "en",
+                      load_texts(), TODAY)
+    assert plain.outcome is Outcome.IGNORED
+
+
+def test_a_question_after_answers_were_given_keeps_the_check_going() -> None:
+    resumed = turn("how much is the visa fee?", "ask_how_to_apply", requested="elig_job_offer",
+                   values={"elig_degree": "master"}, last_outcome="filled", resuming=True)
+    assert resumed.outcome is Outcome.IGNORED and resumed.next_slot == "elig_job_offer"
+
+
+@pytest.mark.parametrize(
+    "language, text, settled",
+    [
+        ("en", "I'm a Mainland resident with a job offer in Hong Kong, which scheme should I use?",
+         "GEP is not for Chinese residents of the Mainland; they apply under ASMTP"),
+        ("zh-Hant", "我係內地居民，有香港公司嘅offer，應該用邊個計劃？", "輸入內地人才計劃"),
+        ("zh-Hans", "我年薪300万港币，适合哪个计划？", "✅ 高才通"),
+    ],
+)
+def test_facts_in_the_first_message_that_settle_a_scheme_are_said_before_the_first_question(
+        language: str, text: str, settled: str) -> None:
+    result = turn(text, "check_eligibility", requested=None, language=language)
+    assert result.outcome is Outcome.STARTED and result.next_slot is not None  # questions still follow
+    assert settled in result.messages[-1].text
+
+
+def test_a_first_message_without_facts_says_nothing_settled() -> None:
+    result = turn("which scheme fits me?", "check_eligibility", requested=None)
+    assert len(result.messages) == 1  # only the start message
 
 
 def test_an_answer_not_understood_asks_again() -> None:

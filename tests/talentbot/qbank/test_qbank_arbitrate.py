@@ -68,3 +68,33 @@ def test_asking_whether_the_assistant_is_a_person_is_not_a_call_for_one(text: st
 def test_small_talk_stays_small_talk_unless_clearly_a_bank_question(intent: str) -> None:
     assert arbitrate(intent, "hello", STRONG, CUES) is None
     assert arbitrate(intent, "hi, can my parents come with me?", STRONG, CUES) == "ask_dependants"
+
+
+def test_a_message_naming_one_of_our_schemes_is_in_scope_whatever_the_classifier_says() -> None:
+    """"For TTPS category A, can my dividends count?" is about our scheme even when the classifier judged it
+    out of scope; a message naming no scheme needs a closer entry."""
+    near = Best("ask_scheme_info", 0.25)
+    text = "For TTPS category A, can I add my dividends to my salary?"
+    assert arbitrate("out_of_scope", text, near, CUES, names_scheme=True) == "ask_scheme_info"
+    assert arbitrate("out_of_scope", text, near, CUES, names_scheme=False) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["Can I apply for IANG before I have a job offer?", "我同學係古巴籍，佢可唔可以申請IANG？",
+             "2019年港理工毕业后回内地工作了，现在还能申请IANG吗？"],
+)
+def test_can_i_apply_with_a_close_entry_is_a_specific_question(text: str) -> None:
+    assert arbitrate("check_eligibility", text, Best("ask_scheme_info", 0.40), CUES) == "ask_scheme_info"
+    assert arbitrate("check_eligibility", text, Best("ask_scheme_info", 0.30), CUES) is None  # assess instead
+
+
+def test_a_question_taken_for_an_answer_goes_to_the_bank_unless_nothing_is_close() -> None:
+    text = "C類係咪一定要近幾年畢業先得？我2019年畢業"
+    assert arbitrate("inform", text, Best("ask_scheme_info", 0.25), CUES) == "ask_scheme_info"
+    assert arbitrate("inform", text, Best("ask_scheme_info", 0.10), CUES) is None
+
+
+def test_small_talk_that_asks_something_needs_a_less_close_entry() -> None:
+    assert arbitrate("affirm", "ok and since when did that change?", Best("ask_scheme_info", 0.40), CUES) \
+        == "ask_scheme_info"
+    assert arbitrate("affirm", "ok great", Best("ask_scheme_info", 0.40), CUES) is None

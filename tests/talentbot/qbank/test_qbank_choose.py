@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from talentbot.qbank.choose import MIN_SIMILARITY, Context, decide, scheme_fit
+from talentbot.qbank.choose import CLEAR_SIMILARITY_LEAD, MIN_SIMILARITY, Context, decide, scheme_fit
 from talentbot.qbank.index import Candidate
 from talentbot.qbank.model import Bank
 
@@ -29,6 +29,15 @@ def test_two_entries_too_close_to_call_are_offered(bank: Bank) -> None:
     decision = decide(bank, TIED, Context())
     assert decision.answer is None
     assert {e.id for e in decision.choices} == {"gep.processing_time", "ttps.processing_time"}
+
+
+def test_of_two_too_close_to_call_one_worded_clearly_closer_is_answered(bank: Bank) -> None:
+    """The classifier cannot tell them apart, but the message is worded much more like one of them."""
+    tied = [Candidate("ttps.quota", 0.50, 0.30), Candidate("ttps.processing_time", 0.50, 0.31 + CLEAR_SIMILARITY_LEAD)]
+    decision = decide(bank, tied, Context())
+    assert decision.answer is not None and decision.answer.id == "ttps.processing_time"
+    even = [Candidate("ttps.quota", 0.50, 0.30), Candidate("ttps.processing_time", 0.50, 0.32)]
+    assert decide(bank, even, Context()).choices
 
 
 def test_a_clear_best_is_answered_without_asking(bank: Bank) -> None:

@@ -91,5 +91,5 @@ def test_load_bank_raises_with_every_problem(tmp_path: Path) -> None:
 
 
 def test_the_shipped_bank_is_valid_and_large_enough() -> None:
-    bank = load_bank(paths.QUESTIONS)
+    bank = load_bank(paths.QUESTIONS, check_clashes=True)
     assert len(bank) >= 300
