@@ -53,13 +53,18 @@ class Decision:
     scores: tuple[tuple[str, float], ...] = ()  # weighed scores, best first (for logs and the bench)
 
 
-def scheme_fit(entry: QuestionEntry, context: Context) -> float:
-    """How well the entry's schemes fit the scheme the user means (a factor on the text score)."""
+def scheme_fit(entry: QuestionEntry, context: Context, own: frozenset[str] = frozenset()) -> float:
+    """How well the entry's schemes fit the scheme the user means (a factor on the text score). `own`: the
+    questions (`<what>` of the ids) the named schemes have entries of their own for."""
     schemes = set(entry.schemes)
     if context.named:
         if schemes & set(context.named):
             return 1.0
-        return 0.7 if not schemes else 0.45  # a general entry (fees, e-Visa) for a named scheme: second choice
+        if schemes:
+            return 0.45
+        # A general entry: second choice where the named scheme has its own entry for the same question
+        # ("extension.processing_time" for "TTPS processing time"), a good one where it has none ("parents").
+        return 0.7 if _what(entry) in own else 0.85
     if context.remembered:
         if context.remembered in schemes:
             return 1.0
@@ -78,11 +83,12 @@ def topic_fit(entry: QuestionEntry, context: Context) -> float:
 
 def weigh(bank: Bank, candidates: Sequence[Candidate], context: Context) -> list[tuple[QuestionEntry, float]]:
     """Candidates still in the bank, with the scheme and topic fit applied, best first."""
+    own = frozenset(_what(e) for e in bank.entries if set(e.schemes) & set(context.named)) if context.named else frozenset()
     weighed = []
     for candidate in candidates:
         entry = bank.get(candidate.id)
         if entry is not None:
-            weighed.append((entry, candidate.score * scheme_fit(entry, context) * topic_fit(entry, context)))
+            weighed.append((entry, candidate.score * scheme_fit(entry, context, own) * topic_fit(entry, context)))
     weighed.sort(key=lambda pair: -pair[1])
     return weighed
 
@@ -114,7 +120,12 @@ def decide(bank: Bank, candidates: Sequence[Candidate], context: Context) -> Dec
 def _siblings(a: QuestionEntry, b: QuestionEntry) -> bool:
     """The same question asked of two different schemes (ids "<scheme>.<what>" with the same <what>)."""
     return (len(a.schemes) == 1 and len(b.schemes) == 1 and a.schemes != b.schemes
-            and a.id.split(".", 1)[1] == b.id.split(".", 1)[1])
+            and _what(a) == _what(b))
+
+
+def _what(entry: QuestionEntry) -> str:
+    """What an entry asks, whatever it asks it of: "processing_time" for "ttps.processing_time"."""
+    return entry.id.split(".", 1)[-1]
 
 
 def _same_answer(a: QuestionEntry, b: QuestionEntry) -> bool:

@@ -65,3 +65,14 @@ def test_another_schemes_entry_is_penalised_when_a_scheme_is_named(bank: Bank) -
     entry = bank.by_id["gep.processing_time"]
     assert scheme_fit(entry, Context(named=("TTPS",))) < scheme_fit(entry, Context()) < 1.0
     assert scheme_fit(entry, Context(named=("GEP",))) == 1.0
+
+
+def test_a_general_entry_is_second_choice_only_where_the_named_scheme_has_its_own(bank: Bank) -> None:
+    """"TTPS processing time" prefers ttps.processing_time to a general processing-time entry; "TTPS, can my
+    parents come?" still gets the general dependants.parents entry, as TTPS has no entry of its own for it."""
+    parents = bank.by_id["dependants.parents"]
+    named = Context(named=("TTPS",))
+    without_own = scheme_fit(parents, named, frozenset({"quota", "processing_time"}))
+    with_own = scheme_fit(parents, named, frozenset({"parents"}))
+    assert with_own < without_own < 1.0
+    assert scheme_fit(bank.by_id["gep.processing_time"], named) < with_own  # another scheme's entry: last
