@@ -69,11 +69,15 @@ class Index:
         self._vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, norm="l2", min_df=1)
         self.matrix = self._vectorizer.fit_transform(rows) if rows else None
         self.owners = np.asarray(owners, dtype=np.int64)  # row -> entry number
-        self._classifier = MultinomialNB(alpha=NB_ALPHA).fit(self.matrix, self.owners) if len(starts) > 1 else None
-        # The classifier's weights as one row per feature, contiguous: scikit-learn's predict multiplies by the
-        # transposed (column-major) matrix and copies it on every call, 160 ms a message with 17,000 paraphrases.
-        self._weights = (np.ascontiguousarray(self._classifier.feature_log_prob_.T)
-                         if self._classifier is not None else None)
+        # Only what ranking needs is kept: the weights one row per feature, contiguous and in float32 (scikit-learn's
+        # predict multiplied by the transposed matrix and copied it on every call, 160 ms a message with 17,000
+        # paraphrases; the fitted classifier itself holds two 393 x 110,000 float64 matrices, 330 MiB each).
+        self._weights: np.ndarray | None = None
+        if len(starts) > 1:
+            classifier = MultinomialNB(alpha=NB_ALPHA).fit(self.matrix, self.owners)
+            self._weights = np.ascontiguousarray(classifier.feature_log_prob_.T, dtype=np.float32)
+            self._prior = classifier.class_log_prior_
+            self._classes = classifier.classes_
 
     def rank(self, text: str, k: int = 10) -> tuple[list[Candidate], tuple[str, ...]]:
         """The k best entries for `text`, best first, and the schemes the text names."""
@@ -87,7 +91,7 @@ class Index:
         if query.nnz == 0:
             return []
         similarity = self.best_per_entry((self.matrix @ query.T).toarray().ravel())
-        score = self._posterior(query) if self._classifier is not None else similarity
+        score = self._posterior(query) if self._weights is not None else similarity
         order = np.argsort(-score, kind="stable")[:k]
         return [
             Candidate(self.ids[i], round(float(score[i]), 4), round(float(similarity[i]), 4))
@@ -95,11 +99,11 @@ class Index:
         ]
 
     def _posterior(self, query: object) -> np.ndarray:
-        assert self._classifier is not None
+        assert self._weights is not None
         # The joint log-likelihood differs from the log-posterior by a constant, which the max below removes.
-        joint = np.asarray(query @ self._weights).ravel() + self._classifier.class_log_prior_
+        joint = np.asarray(query @ self._weights, dtype=np.float64).ravel() + self._prior
         log_posterior = np.full(len(self.ids), -np.inf)
-        log_posterior[self._classifier.classes_] = joint
+        log_posterior[self._classes] = joint
         scaled = np.exp((log_posterior - log_posterior.max()) / TEMPERATURE)
         return scaled / scaled.sum()
 
