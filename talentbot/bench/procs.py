@@ -6,16 +6,17 @@ from pathlib import Path
 from typing import Dict, List
 
 
-def _children(pid: int) -> List[int]:
+def children(pid: int, live: bool = False) -> List[int]:
+    """The direct children of `pid`, sorted; `live`: without zombies (exited, not yet reaped)."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == pid:
+        if int(fields[1]) == pid and not (live and fields[0] == "Z"):
             found.append(int(stat.parent.name))
-    return found
+    return sorted(found)
 
 
 def rss_mb(pid: int) -> float:
@@ -34,5 +35,5 @@ def tree_rss_mb(pid: int) -> Dict[int, float]:
     while todo:
         current = todo.pop()
         result[current] = round(rss_mb(current), 1)
-        todo.extend(_children(current))
+        todo.extend(children(current))
     return result

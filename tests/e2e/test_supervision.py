@@ -16,6 +16,7 @@ import pytest
 import sqlalchemy
 
 from talentbot import paths
+from talentbot.bench.procs import children
 from talentbot.devserver import ACTIONS, RASA, READY_TIMEOUT_S, RunningAssistant, assistant, production_env
 from talentbot.tracker_store import sqlite_endpoint
 from talentbot.training import model_path
@@ -53,18 +54,6 @@ def answers(url: str, headers: dict | None = None) -> bool:
         return httpx.get(url, headers=headers or {}, timeout=3).status_code == 200
     except httpx.HTTPError:
         return False
-
-
-def children(pid: int) -> List[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return sorted(found)
 
 
 def trained_model() -> Path:
@@ -153,16 +142,16 @@ def test_killed_rasa_workers_are_replaced_and_the_server_keeps_answering(product
     def loaded() -> int:
         return log.read_text(errors="replace").count("Rasa server is up and running")
 
-    eventually(lambda: len(children(main)) == 2 and loaded() >= 2, 60, "two workers serving")
-    first, second = children(main)
+    eventually(lambda: len(children(main, live=True)) == 2 and loaded() >= 2, 60, "two workers serving")
+    first, second = children(main, live=True)
     os.kill(first, signal.SIGKILL)
     assert answered(ask(production))  # the other worker serves meanwhile
-    eventually(lambda: len(children(main)) == 2 and first not in children(main), 30, "a new worker")
+    eventually(lambda: len(children(main, live=True)) == 2 and first not in children(main, live=True), 30, "a new worker")
     eventually(lambda: loaded() >= 3, READY_TIMEOUT_S, "the new worker loaded the model")
 
     os.kill(second, signal.SIGKILL)  # upstream Sanic stopped the whole server when the last first-born worker died
     assert answered(ask(production))
-    eventually(lambda: len(children(main)) == 2 and second not in children(main), 30, "another new worker")
+    eventually(lambda: len(children(main, live=True)) == 2 and second not in children(main, live=True), 30, "another new worker")
     assert production.rasa.pid == main and production.supervisor.services[RASA].restarts == 0
     text = log.read_text(errors="replace")
     assert f"(pid {first}) died with exit code -9 (SIGKILL)" in text and "replaced (pid" in text

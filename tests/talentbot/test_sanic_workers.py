@@ -8,12 +8,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable
 
 import httpx
 import pytest
 
 from talentbot import paths
+from talentbot.bench.procs import children
 from talentbot.devserver import free_port
 
 pytestmark = pytest.mark.server
@@ -49,18 +50,6 @@ def eventually(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
         time.sleep(0.1)
 
 
-def children(pid: int) -> List[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return sorted(found)
-
-
 def answering_pid(url: str) -> int:
     return int(httpx.get(f"{url}/pid", timeout=5).text)
 
@@ -85,16 +74,16 @@ def server(tmp_path):
 
 def test_killed_workers_are_replaced_and_the_server_keeps_serving(server) -> None:
     process, url, log = server
-    eventually(lambda: len(children(process.pid)) == 2)
+    eventually(lambda: len(children(process.pid, live=True)) == 2)
     eventually(lambda: _answers(url))
-    first, second = children(process.pid)
+    first, second = children(process.pid, live=True)
 
     os.kill(first, signal.SIGKILL)
-    eventually(lambda: len(children(process.pid)) == 2 and first not in children(process.pid))
+    eventually(lambda: len(children(process.pid, live=True)) == 2 and first not in children(process.pid, live=True))
     os.kill(second, signal.SIGKILL)  # upstream Sanic stopped the whole server here
-    eventually(lambda: len(children(process.pid)) == 2 and second not in children(process.pid))
+    eventually(lambda: len(children(process.pid, live=True)) == 2 and second not in children(process.pid, live=True))
     eventually(lambda: _answers(url))
-    assert answering_pid(url) in children(process.pid)
+    assert answering_pid(url) in children(process.pid, live=True)
     assert process.poll() is None  # the same main process throughout
     text = log.read_text(errors="replace")
     assert f"Sanic worker 1 of 2 (pid {first}) died with exit code -9 (SIGKILL)" in text
@@ -102,7 +91,7 @@ def test_killed_workers_are_replaced_and_the_server_keeps_serving(server) -> Non
 
     process.send_signal(signal.SIGTERM)  # a stop is a stop: nothing is replaced
     assert process.wait(timeout=20) == 0
-    assert children(process.pid) == []
+    assert children(process.pid, live=True) == []
 
 
 def test_workers_that_never_start_stop_the_server_for_its_supervisor(tmp_path) -> None:
