@@ -197,6 +197,7 @@ def test_log_in_queue_and_ticket_pages_raise_no_errors(browser, console_alone: C
         page.locator("#messages").get_by_text("Hello?").wait_for(timeout=TIMEOUT_MS)
         assert errors == []
         page.goto(f"{console_alone.url}/")
+        page.locator(f'#waiting tr[data-ticket-id="{ticket_id}"]').wait_for(timeout=TIMEOUT_MS)  # script ready
         page.click("#logout")
         page.wait_for_url(re.compile(r".*/login$"))
         page.wait_for_timeout(300)

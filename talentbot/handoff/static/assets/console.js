@@ -2,7 +2,15 @@
 // text with textContent, so a message containing HTML or <script> is shown as those characters, never run.
 "use strict";
 
-const state = { me: null };
+const state = { me: null, leaving: false };
+
+// Back to the log-in page, once: a log-out both ends the event stream ("ended") and answers the click, and a
+// second navigation to the same page would abort the first.
+function toLogin() {
+  if (state.leaving) return;
+  state.leaving = true;
+  window.location.assign("/login");
+}
 
 // Bidirectional embeddings, overrides and isolates (U+202A-U+202E, U+2066-U+2069) reorder the text around them:
 // "\u202Egnp.exe" would read as "exe.png". Text from users is shown with each of them as a visible code instead.
@@ -35,7 +43,7 @@ async function call(method, path, body) {
     body: method === "GET" ? undefined : JSON.stringify(body || {}),
   });
   if (response.status === 401 && document.body.dataset.page !== "login") {
-    window.location.assign("/login");
+    toLogin();
     throw new Error("not logged in");
   }
   const data = await response.json().catch(() => ({}));
@@ -59,7 +67,7 @@ function listen(onMessage, onQueue) {
   source.addEventListener("message", (event) => onMessage && onMessage(JSON.parse(event.data)));
   source.addEventListener("queue", () => onQueue && onQueue());
   // the server ends the stream when the session ends (log-out elsewhere, expiry): back to the log-in page
-  source.addEventListener("ended", () => { source.close(); window.location.assign("/login"); });
+  source.addEventListener("ended", () => { source.close(); toLogin(); });
   return source;
 }
 
@@ -119,7 +127,7 @@ async function queuePage() {
   await whoAmI();
   document.getElementById("logout").addEventListener("click", async () => {
     await call("POST", "/api/logout");
-    window.location.assign("/login");
+    toLogin();
   });
   await refreshQueue();
   listen(null, () => refreshQueue().catch((problem) => say(problem.message)));
