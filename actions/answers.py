@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from typing import Any, Dict, List, Text
+from typing import Any, Dict, List, Sequence, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -21,9 +21,9 @@ from talentbot.content.render import DEFAULT_LANGUAGE, DETAIL_MORE, Reply, parse
 from talentbot.content.select import find_office, is_more_request
 from talentbot.nlu_output import QUESTION_BANK_KEY
 from talentbot.qbank import Bank, QuestionEntry, load_bank
-from talentbot.qbank.choose import Context, decide
+from talentbot.qbank.choose import Context, asks_about_previous, decide
 from talentbot.qbank.index import Candidate
-from talentbot.qbank.render import QUESTION_ENTITY, render_choices, render_entry
+from talentbot.qbank.render import QUESTION_ENTITY, render_changes, render_choices, render_entry
 
 logger = logging.getLogger(__name__)
 
@@ -83,6 +83,11 @@ def typed_more_request(content: Content, query: Query, tracker: Tracker) -> list
     return previous_more_buttons(tracker)
 
 
+def asks_since_when(tracker: Tracker) -> bool:
+    """The QuestionBankRanker found a short "since when?" in the latest message."""
+    return bool(((tracker.latest_message or {}).get(QUESTION_BANK_KEY) or {}).get("since_when"))
+
+
 def ranking_from(tracker: Tracker) -> tuple[list[Candidate], bool]:
     """The QuestionBankRanker's candidates for the latest message, and whether it took the message away from the
     eligibility check (then the answer offers the check)."""
@@ -126,10 +131,18 @@ class ActionAnswer(Action):
             schemes = tuple(s for s in query.schemes if s in SCHEMES)
             remembered = query.remembered_scheme if query.remembered_scheme in SCHEMES else None
             previous = self._bank.get(tracker.get_slot(ANSWER_QUESTION_SLOT) or "")
+            if asks_since_when(tracker) and previous is not None and asks_about_previous(previous, candidates, schemes):
+                _send(dispatcher, render_changes(self._content, previous, language))
+                return []
             decision = decide(self._bank, candidates, Context(named=schemes, remembered=remembered, previous=previous))
             logger.info("question bank for intent %s: %s", query.intent, decision.scores[:3])
             if decision.answer is not None:
-                return self._say_entry(dispatcher, decision.answer, language, tracker, offer_check=offer_check)
+                events = self._say_entry(dispatcher, decision.answer, language, tracker, offer_check=offer_check,
+                                         alternatives=decision.alternatives)
+                if decision.alternatives:
+                    _send(dispatcher, render_choices(self._content, decision.alternatives, language,
+                                                     heading="did_you_mean_instead"))
+                return events
             if decision.choices:
                 _send(dispatcher, render_choices(self._content, decision.choices, language))
                 return []
@@ -142,9 +155,10 @@ class ActionAnswer(Action):
 
     def _say_entry(
         self, dispatcher: CollectingDispatcher, entry: QuestionEntry, language: str, tracker: Tracker,
-        detail: bool = False, offer_check: bool = False,
+        detail: bool = False, offer_check: bool = False, alternatives: Sequence[QuestionEntry] = (),
     ) -> List[EventType]:
-        related = [r for r in (self._bank.get(i) for i in entry.related) if r is not None]
+        # the alternatives of a close call are offered in their own message, so they are not related buttons too
+        related = [r for r in (self._bank.get(i) for i in entry.related) if r is not None and r not in alternatives]
         _send(dispatcher, render_entry(self._content, entry, language, detail, related, offer_check))
         scheme = entry.schemes[0] if len(entry.schemes) == 1 else None
         events: List[EventType] = [SlotSet(ANSWER_SCHEME_SLOT, scheme), SlotSet(ANSWER_QUESTION_SLOT, entry.id)]

@@ -2,7 +2,8 @@
 capped, its sender id well-formed and not another channel's, the request the right shape.
 
 Pure (no Rasa, no Sanic): the REST and socket.io channels call it before anything else (connectors/rest.py,
-connectors/webchat.py); the other channels clean their text with `clean_text` where they parse it.
+connectors/webchat.py); the platform channels clean every text they pass on with `clean_text` where they parse it
+(their protocol.py), and answer a message over the cap with `too_long_note` through the platform's send API.
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@ of answering (or staying silent) tells the user politely, in their language, to 
 
 Every channel's ``on_new_message`` goes through `guarded` (applied by `connectors.handoff_gate.gated`). The REST
 channel also answers such a message with HTTP 503 and ``Retry-After`` (`refusals_answered_503`), so a client knows
-the message was not taken.
+the message was not taken. The platform channels acknowledge a refused message (the user was told) and answer 503,
+so the platform delivers it again, only when the refusal itself could not be sent (connectors/redelivery.py).
 
 Why refuse rather than keep the message and answer it on recovery: the REST channel and WeChat's passive reply are
 synchronous (WeChat gives 5 s), so an answer after the outage cannot reach them; a message kept in process memory
@@ -113,8 +114,18 @@ class RefusalNote:
 
 
 _note: ContextVar[Optional[RefusalNote]] = ContextVar("store_outage_refusal", default=None)
-"""The current request's note, set by `refusals_answered_503`'s request middleware. A mutable note rather than a
-flag, so a refusal made in a task the handler started (Rasa's streaming REST answers) still reaches it."""
+"""The current request's note, set by `refusals_answered_503`'s request middleware (or `open_refusal_note`). A
+mutable note rather than a flag, so a refusal made in a task the handler started (Rasa's streaming REST answers,
+WeChat's answer racing the passive-reply window) still reaches it."""
+
+
+def open_refusal_note() -> RefusalNote:
+    """A fresh note for the current task and the tasks it starts from now on: afterwards it tells whether `guarded`
+    refused the message for an outage. The platform webhooks (connectors/redelivery.py) read it when the refusal
+    itself could not be sent: nothing of such a message was stored, so the platform may deliver it again."""
+    note = RefusalNote()
+    _note.set(note)
+    return note
 
 
 def guarded(on_new_message: OnNewMessage, outages: OutageLog = OUTAGES,
@@ -169,8 +180,7 @@ def refusals_answered_503(blueprint: Blueprint) -> Blueprint:
 
     @blueprint.on_request
     async def open_note(request: Request) -> None:
-        request.ctx.store_outage = RefusalNote()
-        _note.set(request.ctx.store_outage)
+        request.ctx.store_outage = open_refusal_note()
 
     @blueprint.on_response
     async def status_of_refusal(request: Request, response: HTTPResponse) -> None:

@@ -7,16 +7,26 @@ rasa-sdk 3.6 has no authentication of its own and listens on 0.0.0.0 (SANIC_HOST
 `headers` of `action_endpoint` (bot/endpoints.production.yml). `/health` stays open for readiness checks.
 Without ACTION_SERVER_TOKEN it refuses to start unless `--no-token` is given (the embedded set-up of
 `talentbot run`, where it listens on loopback only).
+
+The routes are rasa_sdk's, served here rather than by `rasa_sdk.endpoint.create_app`: the token is checked before
+a byte of the body is read, the body is capped, checked and cleaned (talentbot/action_call.py) before an action
+sees it, and every refusal is a 4xx saying what is wrong, in rasa_sdk's form (`error`, `action_name`: Rasa reads
+`action_name` from a 400). A failing action is a 500 that names the action, never an echo of the request.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
-from typing import List, Mapping, Optional
+from pathlib import Path
+from typing import Any, List, Mapping, Optional, Union
 
+from connectors.inbound import Refusal
+from talentbot import paths
+from talentbot.action_call import MAX_CALL_BYTES, SlotTypes, parse_call, slot_types, too_large
 from talentbot.rasa_api_auth import token_matches
 
 logger = logging.getLogger(__name__)
@@ -42,21 +52,104 @@ def refusal(path: str, authorization: Optional[str], token: Optional[str]) -> Op
     return "missing or wrong action server token (Authorization: Bearer ...)"
 
 
-def build_app(actions_package: str, token: Optional[str], auto_reload: bool = False):
-    """rasa_sdk's Sanic app (no CORS: only the Rasa server calls it) with the token check in front of every route."""
-    from rasa_sdk.endpoint import create_app
-    from rasa_sdk.plugin import plugin_manager
+async def read_body(request: Any, limit: int = MAX_CALL_BYTES) -> Union[bytes, Refusal]:
+    """A streamed request's body, or a 413 as soon as it passes `limit` (declared or sent): nothing more is read."""
+    declared = request.headers.get("Content-Length", "")  # Sanic has refused one that is not a number
+    if declared.isdigit() and int(declared) > limit:
+        return too_large()
+    chunks, size = [], 0
+    while True:
+        chunk = await request.stream.read()
+        if chunk is None:
+            return b"".join(chunks)
+        size += len(chunk)
+        if size > limit:
+            return too_large()
+        chunks.append(chunk)
+
+
+def domain_slot_types(domain: Path = paths.DOMAIN) -> SlotTypes:
+    """The typed slots of the domain Rasa runs with (the same repository), read once at start-up."""
+    import yaml
+
+    files = sorted(domain.glob("**/*.yml")) if domain.is_dir() else [domain]
+    return slot_types(yaml.safe_load(file.read_text(encoding="utf-8")) or {} for file in files)
+
+
+def _answer(body: Any, status: int = 200):
     from sanic import response
 
-    app = create_app(actions_package, cors_origins=None, auto_reload=auto_reload)
+    return response.json(body, status=status, dumps=json.dumps)  # the standard library's: no ujson surprises
+
+
+def build_app(actions_package: str, token: Optional[str], auto_reload: bool = False):
+    """rasa_sdk's routes (/health, /webhook, /actions; no CORS: only the Rasa server calls them) behind the token."""
+    from rasa_sdk import utils as sdk_utils
+    from rasa_sdk.executor import ActionExecutor
+    from rasa_sdk.interfaces import ActionExecutionRejection, ActionNotFoundException
+    from rasa_sdk.plugin import plugin_manager
+    from sanic import Sanic
+    from sanic.exceptions import SanicException
+
+    app = Sanic("talentbot_actions", configure_logging=False)
+    app.config.REQUEST_MAX_SIZE = MAX_CALL_BYTES  # also the most Sanic reads (and drops) of a refused body
+    executor = ActionExecutor()
+    executor.register_package(actions_package)
+    slots = domain_slot_types()
 
     @app.middleware("request")
     async def require_token(request):
+        """Runs before the webhook's body is read (it is streamed): a caller without the token gets nothing read."""
         why = refusal(request.path, request.headers.get("Authorization"), token)
         if why is not None:
             logger.warning("action server request refused from %s: %s %s", request.ip, request.method, request.path)
-            return response.json({"error": why}, status=401)
+            return _answer({"error": why}, status=401)
         return None
+
+    @app.get("/health")
+    async def health(_request):
+        return _answer({"status": "ok"})
+
+    @app.get("/actions")
+    async def actions(_request):
+        if auto_reload:
+            executor.reload()
+        return _answer([{"name": action} for action in executor.actions])
+
+    @app.post("/webhook", stream=True)
+    async def webhook(request):
+        body = await read_body(request)
+        call = body if isinstance(body, Refusal) else parse_call(body, request.headers.get("Content-Encoding"), slots)
+        if isinstance(call, Refusal):
+            logger.warning("action call refused (%d): %s", call.status, call.reason)
+            return _answer({"error": call.reason, "action_name": None}, status=call.status)
+        sdk_utils.check_version_compatibility(call.get("version"))
+        if auto_reload:
+            executor.reload()
+        action = call["next_action"]
+        try:
+            result = await executor.run(call)
+        except ActionExecutionRejection as rejected:
+            return _answer({"error": rejected.message, "action_name": rejected.action_name}, status=400)
+        except ActionNotFoundException as unknown:
+            return _answer({"error": f"{unknown.message} (GET /actions lists them)", "action_name": action},
+                           status=404)
+        except Exception:
+            logger.exception("action %s failed for %s", action, call["tracker"]["sender_id"])
+            return _answer({"error": f"the action {action!r} failed; the action server's log says why",
+                            "action_name": action}, status=500)
+        return _answer(result)
+
+    @app.exception(SanicException)
+    async def refused(request, exception: SanicException):
+        """Sanic's own refusals (no such route, wrong method, bad HTTP, a body over REQUEST_MAX_SIZE), as JSON."""
+        return _answer({"error": str(exception) or type(exception).__name__, "action_name": None},
+                       status=getattr(exception, "status_code", 400))
+
+    @app.exception(Exception)
+    async def failed(request, exception: Exception):
+        logger.error("action server error on %s %s", request.method, request.path, exc_info=exception)
+        return _answer({"error": "the action server failed; its log says why", "action_name": None}, status=500)
 
     plugin_manager().hook.attach_sanic_app_extensions(app=app)  # as rasa_sdk's own start-up does
     return app

@@ -18,8 +18,10 @@ from connectors import registry
 from connectors.choices import Choice, choices_from_buttons
 from connectors.guards import body_too_large
 from connectors.handoff_gate import gated
+from connectors.inbound import too_long, too_long_note
 from connectors.locale import language_hint
 from connectors.output import TextFirstOutput, remember_language
+from connectors.redelivery import Outcome, PlatformAPI, handle_once, pass_on, please_redeliver
 from connectors.senders import namespaced, native_id
 from connectors.state import StateStore, open_state_store
 from connectors.telegram import protocol
@@ -30,6 +32,7 @@ logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+BOT_API = PlatformAPI("Telegram Bot API", protocol.transient)
 
 
 def _chat_id(native: str) -> int | str:
@@ -81,7 +84,7 @@ def _chosen_language(text: str) -> Optional[str]:
         return None
     try:
         chosen = json.loads(text[len(prefix):] or "{}").get("language")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return None
     return chosen if chosen in LANGUAGES else None
 
@@ -166,32 +169,38 @@ class TelegramInput(InputChannel):
         return hook
 
     async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Checks come first, cheapest first: size, secret token, shape (4xx, see `protocol.InboundError`). An
+        update is then answered once (connectors/redelivery.py): one that could not be handled for something
+        unreachable is answered 503, and Telegram delivers it again."""
         if body_too_large(request.body, request.headers.get("content-length")):
             return response.json({"error": "payload too large"}, status=413)
         if not protocol.verify_secret(self.secret_token, request.headers.get(protocol.SECRET_HEADER)):
             logger.warning("Telegram webhook refused: bad secret token from %s", request.ip)
             return response.json({"error": "forbidden"}, status=403)
         try:
-            data = json.loads(request.body or b"")
-        except ValueError:
-            return response.json({"error": "malformed JSON"}, status=400)
-        await self.ready()
+            data = protocol.load_update(request.body)
+        except protocol.InboundError as error:
+            return response.json({"error": str(error)}, status=400)
+        try:
+            await self.ready()
+        except TelegramError as error:  # getMe failed: the Bot API is unreachable, and so would be our answer
+            logger.warning("Telegram Bot API unavailable (%s): the update will come again", error)
+            return please_redeliver()
         try:
             inbound = protocol.parse_inbound(data, self.bot.username, self.bot.id)
         except protocol.InboundError as error:
             logger.info("Telegram update refused: %s", error)
             return response.json({"error": str(error)}, status=400)
+        if inbound.kind == "ignored" or inbound.chat_id is None:  # edits, group chatter: nothing to answer
+            return response.json({"status": "ignored"})
 
-        if not await self.state.claim(f"telegram:update:{self.bot.id}:{inbound.update_id}", protocol.DEDUP_TTL_S):
+        once = await handle_once(self.state, f"telegram:update:{self.bot.id}:{inbound.update_id}",
+                                 protocol.DEDUP_TTL_S, lambda: self._dispatch(inbound, on_new_message), BOT_API)
+        if once.outcome is Outcome.REDELIVER:
+            return please_redeliver()
+        if once.outcome is Outcome.DUPLICATE:
             logger.info("Telegram update %s delivered again: answered once already", inbound.update_id)
             return response.json({"status": "duplicate"})
-        if inbound.kind == "ignored" or inbound.chat_id is None:
-            return response.json({"status": "ignored"})
-        try:
-            await self._dispatch(inbound, on_new_message)
-        except TelegramError:
-            # Telegram would redeliver on a 5xx, and the update is already claimed: log and acknowledge.
-            logger.exception("Telegram API call failed while answering update %s", inbound.update_id)
         return response.json({"status": "ok"})
 
     async def _dispatch(self, inbound: protocol.Inbound, on_new_message: OnNewMessage) -> None:
@@ -203,6 +212,8 @@ class TelegramInput(InputChannel):
 
         if inbound.kind == "callback":
             await self.bot.answer_callback_query(inbound.callback_query_id)
+            if not (inbound.text or "").strip():  # a button without data: nothing to answer
+                return
         if inbound.kind == "unsupported":
             await output.send_text_message(sender_id, self.texts.text("unsupported_message", language, CHANNEL))
             return
@@ -221,16 +232,17 @@ class TelegramInput(InputChannel):
                 return
         else:
             text = inbound.text or ""
+        if too_long(text):  # a paste: answering part of it would answer the wrong question
+            await output.send_text_message(sender_id, too_long_note(text, CHANNEL))
+            return
         chosen = _chosen_language(text)
         if chosen:
             metadata = {"language": chosen}
-        await on_new_message(
-            UserMessage(
-                text,
-                output,
-                sender_id,
-                input_channel=CHANNEL,
-                message_id=str(inbound.update_id),
-                metadata=metadata,
-            )
+        message = UserMessage(
+            text, output, sender_id, input_channel=CHANNEL, message_id=str(inbound.update_id), metadata=metadata
         )
+
+        async def apologise() -> None:
+            await output.send_text_message(sender_id, self.texts.text("something_went_wrong", language, CHANNEL))
+
+        await pass_on(message, on_new_message, apologise)

@@ -8,9 +8,10 @@ from typing import Any, Optional
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from connectors.choices import Choice
-from connectors.inbound import clean_text
+from connectors.inbound import clean_text, json_kind
 from connectors.splitting import split_for_limits as _split, utf16_length
 
 MAX_TEXT_LENGTH = int(MessageLimit.MAX_TEXT_LENGTH)
@@ -33,13 +34,38 @@ ALLOWED_UPDATES = ("message", "callback_query")
 GROUP_CHATS = frozenset({"group", "supergroup"})
 
 
+MAX_ID = 2**63
+"""Chat and update ids are integers of at most 52 significant bits (Bot API, Chat.id); anything past a signed
+64-bit integer is not Telegram's."""
+
+
 def verify_secret(expected: str, given: Optional[str]) -> bool:
-    """The webhook's secret-token header matches (constant-time compare)."""
-    return bool(given) and hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+    """The webhook's secret-token header matches (constant-time compare, of bytes: a header may carry any byte,
+    which Sanic hands over as lone surrogates)."""
+    return bool(given) and hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))
 
 
 class InboundError(ValueError):
-    """Not a Telegram update we can read: answered 400."""
+    """Not a Telegram update we can read: answered 400, saying what is wrong.
+
+    A 4xx rather than 200-and-ignore: only a request carrying our secret token gets this far, Telegram repeats a
+    failed request but "gives up after a reasonable amount of attempts" (setWebhook), and the reason then shows in
+    getWebhookInfo's last_error_message, where an operator looks."""
+
+
+def load_update(body: Optional[bytes]) -> Any:
+    """The JSON of a webhook body; InboundError when it is not JSON (or nested past the parser's depth)."""
+    try:
+        return json.loads(body or b"")
+    except (ValueError, RecursionError) as error:  # not JSON, not UTF-8, too deep, a number of 5,000 digits
+        raise InboundError(f"the body is not JSON: {type(error).__name__}") from error
+
+
+def transient(error: BaseException) -> bool:
+    """Whether a Bot API error means "not now" (Telegram unreachable, slow or a 5xx: NetworkError; flood control:
+    RetryAfter), so the update should come again; BadRequest or Forbidden (the user blocked the bot) would not
+    change."""
+    return isinstance(error, (NetworkError, RetryAfter)) and not isinstance(error, BadRequest)
 
 
 @dataclass(frozen=True)
@@ -55,15 +81,63 @@ class Inbound:
     callback_query_id: Optional[str] = None  # to answer the callback query (stops the button's spinner)
 
 
+def _typed(container: dict, name: str, kind: type, where: str, required: bool = False) -> Any:
+    """``container[name]`` when it is of `kind` (None when absent and not `required`), else InboundError."""
+    value = container.get(name)
+    if value is None:
+        if required:
+            raise InboundError(f"{where}.{name} is missing")
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise InboundError(f"{where}.{name} must be {_KIND_NAMES[kind]}, not {json_kind(value)}")
+    if kind is int and not -MAX_ID < value < MAX_ID:
+        raise InboundError(f"{where}.{name} is out of range")
+    return value
+
+
+_KIND_NAMES = {int: "an integer", str: "a string", dict: "an object"}
+
+
+def _check_user(user: Optional[dict], where: str) -> None:
+    if user is not None:
+        _typed(user, "id", int, where, required=True)
+        _typed(user, "language_code", str, where)
+
+
+def _check_message(message: Optional[dict], where: str) -> None:
+    if message is None:
+        return
+    chat = _typed(message, "chat", dict, where, required=True)
+    _typed(chat, "id", int, f"{where}.chat", required=True)
+    _typed(chat, "type", str, f"{where}.chat", required=True)
+    _check_user(_typed(message, "from", dict, where), f"{where}.from")
+    _typed(message, "text", str, where)
+    replied = _typed(message, "reply_to_message", dict, where)
+    if replied is not None:
+        _check_user(_typed(replied, "from", dict, f"{where}.reply_to_message"), f"{where}.reply_to_message.from")
+
+
+def _check_fields(data: dict) -> None:
+    """The fields `parse_inbound` reads have the types the Bot API documents. python-telegram-bot does not check
+    them: a string chat id became a sender id as sent (NUL included), a number as language code or text crashed."""
+    _typed(data, "update_id", int, "update", required=True)
+    _check_message(_typed(data, "message", dict, "update"), "message")
+    query = _typed(data, "callback_query", dict, "update")
+    if query is not None:
+        _typed(query, "id", str, "callback_query", required=True)
+        _typed(query, "data", str, "callback_query")
+        _check_user(_typed(query, "from", dict, "callback_query", required=True), "callback_query.from")
+        _check_message(_typed(query, "message", dict, "callback_query"), "callback_query.message")
+
+
 def _load(data: Any) -> Update:
     if not isinstance(data, dict):
-        raise InboundError("an update is a JSON object")
-    if not isinstance(data.get("update_id"), int) or isinstance(data.get("update_id"), bool):
-        raise InboundError("update_id missing or not an integer")
+        raise InboundError(f"an update is a JSON object, not {json_kind(data)}")
+    _check_fields(data)
     try:
         return Update.de_json(data, None)
-    except (KeyError, TypeError, ValueError) as error:
-        raise InboundError(f"malformed update: {error!r}") from error
+    except Exception as error:  # KeyError, TypeError, AttributeError, RecursionError...: fields we do not read
+        raise InboundError(f"malformed update: {type(error).__name__}") from error
 
 
 def _addressed(text: str, bot_username: Optional[str], replied_to_bot: bool) -> Optional[str]:
@@ -92,7 +166,7 @@ def parse_inbound(data: Any, bot_username: Optional[str] = None, bot_id: Optiona
             update_id=update_id,
             kind="callback",
             chat_id=chat.id if chat is not None else query.from_user.id,
-            text=query.data or "",
+            text=clean_text(query.data or ""),  # no NUL or lone surrogate past here
             language_code=query.from_user.language_code,
             callback_query_id=query.id,
         )
@@ -105,7 +179,7 @@ def parse_inbound(data: Any, bot_username: Optional[str] = None, bot_id: Optiona
     in_group = chat.type in GROUP_CHATS
     text = clean_text(message.text) if message.text is not None else None  # no NUL or lone surrogate past here
 
-    if text is None:
+    if text is None or not text.strip():  # nothing readable: a sticker, a photo, or only control characters
         kind = "ignored" if in_group else "unsupported"
         return Inbound(update_id=update_id, kind=kind, chat_id=chat.id, language_code=language)
 

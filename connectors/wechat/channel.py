@@ -6,6 +6,7 @@ import asyncio
 import logging
 import os
 import time
+from functools import partial
 from typing import Any, Awaitable, Callable, Mapping, Optional
 
 import httpx
@@ -18,14 +19,17 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from connectors import registry
 from connectors.guards import body_too_large
 from connectors.handoff_gate import gated
+from connectors.inbound import too_long, too_long_note
 from connectors.locale import language_hint
 from connectors.output import TextFirstOutput, known_language, remember_language, take_pending_choice
+from connectors.redelivery import STATE_STORE, Outcome, PlatformAPI, handle_once, pass_on, please_redeliver
 from connectors.senders import namespaced
 from connectors.state import StateStore, open_state_store
 from connectors.texts import Texts, load_texts
 from connectors.wechat import protocol
-from connectors.wechat.client import DEFAULT_API_BASE_URL, WeChatClient
+from connectors.wechat.client import DEFAULT_API_BASE_URL, WeChatClient, transient
 from connectors.window import last_inbound, record_inbound, window_open
+from talentbot.store_outages import StoreUnavailable, reporting
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +38,7 @@ HINT_TTL_S = 30 * 24 * 3600
 """How long the language WeChat told us (user locale) is used as a hint for the user's messages."""
 
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+WECHAT_API = PlatformAPI("WeChat API", transient)
 
 
 class WeChatOutput(TextFirstOutput):
@@ -220,10 +225,10 @@ class WeChatInput(InputChannel):
         logger.warning("WeChat request refused (%s) from %s: %s", why, request.ip, request.query_string)
         return response.text("forbidden", status=403)
 
-    def _plaintext(self, request: Request) -> str | HTTPResponse:
+    def _plaintext(self, request: Request) -> str | bytes | HTTPResponse:
         """The message XML: the body itself, or in safe mode its decrypted ``<Encrypt>``."""
         if self.crypto is None:
-            return request.body.decode("utf-8", errors="replace")
+            return request.body or b""  # parse_inbound refuses what is not UTF-8
         args = request.args
         msg_signature = args.get("msg_signature")
         if args.get("encrypt_type") != "aes" or not msg_signature:
@@ -260,13 +265,25 @@ class WeChatInput(InputChannel):
         return response.text(xml, content_type="application/xml; charset=utf-8")
 
     async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Size (413), signature and nonce (403), body (400: `protocol.InboundError`); then the message is answered
+        once (connectors/redelivery.py). When it could not be handled for something unreachable (the state store,
+        WeChat's API), the answer is 503: WeChat delivers it again within its retries, and after them tells the
+        user the account cannot answer now."""
         if body_too_large(request.body, request.headers.get("content-length")):
             return response.text("payload too large", status=413)
         check = self._check(request)
         if check is not protocol.SignatureCheck.VALID:
             return self._refuse(request, check.value)
-        if self.crypto is None and not await self._unused_or_same_body(request):
-            return self._refuse(request, "timestamp and nonce already used with another body")
+        if self.crypto is None:
+            try:
+                with reporting(STATE_STORE):
+                    fresh = await self._unused_or_same_body(request)
+            except Exception as error:  # the nonce cannot be checked: not taken, WeChat delivers it again
+                if not isinstance(error, StoreUnavailable):
+                    logger.exception("Checking a WeChat nonce failed")
+                return please_redeliver(as_json=False)
+            if not fresh:
+                return self._refuse(request, "timestamp and nonce already used with another body")
         plaintext = self._plaintext(request)
         if isinstance(plaintext, HTTPResponse):
             return plaintext
@@ -276,9 +293,18 @@ class WeChatInput(InputChannel):
             logger.info("WeChat body refused: %s", error)
             return response.text(f"bad request: {error}", status=400)
 
-        if not await self.state.claim(f"wechat:{inbound.dedup_key}", protocol.DEDUP_TTL_S):
-            logger.info("WeChat retry of %s answered once already", inbound.dedup_key)
+        once = await handle_once(self.state, f"wechat:{inbound.dedup_key}", protocol.DEDUP_TTL_S,
+                                 partial(self._handle, request, inbound, on_new_message), WECHAT_API)
+        if once.outcome is Outcome.REDELIVER:
+            return please_redeliver(as_json=False)
+        if once.outcome is Outcome.DUPLICATE or once.value is None:
+            if once.outcome is Outcome.DUPLICATE:
+                logger.info("WeChat retry of %s answered once already", inbound.dedup_key)
             return response.text(protocol.SUCCESS)
+        return once.value
+
+    async def _handle(self, request: Request, inbound: protocol.Inbound, on_new_message: OnNewMessage) -> HTTPResponse:
+        """One new message or event: the passive reply, or "success" (answers then go by the customer-service API)."""
         sender_id = namespaced(CHANNEL, inbound.openid)
         if inbound.event == "unsubscribe":
             await self.state.delete(f"choices:{sender_id}")
@@ -302,8 +328,13 @@ class WeChatInput(InputChannel):
     async def _answer_with_rasa(
         self, inbound: protocol.Inbound, sender_id: str, output: PassiveReplyOutput, on_new_message: OnNewMessage
     ) -> None:
-        """Runs Rasa; waits for it only as long as the passive-reply budget, then lets it finish in the background."""
-        text = await take_pending_choice(self.state, sender_id, inbound.text or "") or inbound.text
+        """Runs Rasa; waits for it only as long as the passive-reply budget, then lets it finish in the background.
+        Raises `Redeliver` when Rasa refused the message for an outage and the refusal could not be given."""
+        text = inbound.text or ""
+        if too_long(text):  # a paste: answering part of it would answer the wrong question
+            await output.send_text_message(sender_id, too_long_note(text, CHANNEL))
+            return
+        text = await take_pending_choice(self.state, sender_id, text) or text
         hint = await self.state.get(f"hint:{sender_id}")
         message = UserMessage(
             text,
@@ -313,22 +344,24 @@ class WeChatInput(InputChannel):
             message_id=inbound.dedup_key,
             metadata={"language": hint} if hint else {},
         )
-        task = asyncio.ensure_future(on_new_message(message))
+
+        async def apologise() -> None:
+            language = await known_language(self.state, sender_id)
+            await output.send_text_message(sender_id, self.texts.text("something_went_wrong", language, CHANNEL))
+
+        task = asyncio.ensure_future(pass_on(message, on_new_message, apologise))
         done, _ = await asyncio.wait({task}, timeout=self.reply_budget_s)
         if not done:
             logger.info("Rasa slower than %.1f s for %s: answering by customer-service API", self.reply_budget_s, sender_id)
             self._spawn(self._deliver_late(task, output))
             return
-        if task.exception() is not None:
-            logger.error("Rasa failed on a WeChat message", exc_info=task.exception())
-            language = await known_language(self.state, sender_id)
-            await output.send_text_message(sender_id, self.texts.text("something_went_wrong", language, CHANNEL))
+        task.result()
 
     async def _deliver_late(self, task: asyncio.Future, output: PassiveReplyOutput) -> None:
         try:
             await task
-        except Exception:
-            logger.exception("Rasa failed on a WeChat message after the passive-reply window")
+        except Exception:  # WeChat was told "success" already: nothing can bring the message back
+            logger.exception("A WeChat message answered after the passive-reply window failed")
         try:
             await output.release()
         except Exception:

@@ -28,6 +28,9 @@ WINDOW_ERRORS = frozenset({45015, 45047})
 """45015: reply time limit exceeded (48 h window); 45047: too many customer-service messages for one user
 message. Either way the message cannot be delivered now."""
 
+BUSY_ERRORS = frozenset({-1})
+"""-1: "system busy, try again later" (全局返回码)."""
+
 USER_INFO_TIMEOUT_S = 1.0
 """The locale lookup on subscribe runs inside WeChat's 5 s window: give up quickly and greet bilingually."""
 
@@ -39,6 +42,16 @@ class WeChatAPIError(RuntimeError):
         super().__init__(f"WeChat API error {errcode}: {errmsg}")
         self.errcode = errcode
         self.errmsg = errmsg
+
+
+def transient(error: BaseException) -> bool:
+    """Whether a WeChat API error means "not now" (unreachable, timed out, a 5xx, "system busy"), so the message
+    should come again; other errcodes (a closed customer-service window, a bad openid) would be refused again."""
+    if isinstance(error, httpx.TransportError):
+        return True
+    if isinstance(error, httpx.HTTPStatusError):
+        return error.response.status_code >= 500 or error.response.status_code == 429
+    return isinstance(error, WeChatAPIError) and error.errcode in BUSY_ERRORS
 
 
 class WeChatClient:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Optional
@@ -12,6 +13,7 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
 from connectors.guards import MAX_REQUEST_AGE_S
+from connectors.inbound import clean_text
 from connectors.splitting import split_for_limits as _split, utf8_length
 
 PASSIVE_REPLY_WINDOW_S = 5.0
@@ -35,6 +37,13 @@ DEDUP_TTL_S = 24 * 3600
 
 SUCCESS = "success"
 """The body that tells WeChat "received, no passive reply" (an empty body works too)."""
+
+MAX_ID_CHARS = 128
+"""Longest openid, account id or MsgId we take (an openid is 28 characters, a MsgId 19 digits): they become the
+sender id, state-store keys and the tracker's message id."""
+
+MAX_CREATE_TIME = 2**63
+"""CreateTime is seconds since the epoch; a number past a signed 64-bit integer is not WeChat's."""
 
 
 class SignatureCheck(Enum):
@@ -79,7 +88,12 @@ def verify_signature(
     """Checks the ``signature``/``timestamp``/``nonce`` query parameters WeChat adds to every request."""
     if not (signature and timestamp and nonce):
         return SignatureCheck.FORGED
-    if not hmac.compare_digest(expected_signature(token, timestamp, nonce), signature.lower()):
+    try:
+        expected = expected_signature(token, timestamp, nonce).encode("ascii")
+    except UnicodeEncodeError:  # a lone surrogate in the query: not something WeChat signs
+        return SignatureCheck.FORGED
+    # bytes: hmac.compare_digest raises TypeError on a non-ASCII string (a query may carry any character)
+    if not hmac.compare_digest(expected, signature.lower().encode("utf-8", "surrogatepass")):
         return SignatureCheck.FORGED
     try:
         sent_at = int(timestamp)
@@ -91,7 +105,9 @@ def verify_signature(
 
 
 class InboundError(ValueError):
-    """The body is not a WeChat message we can read (malformed XML, missing fields): answered 400."""
+    """The body is not a WeChat message we can read (malformed XML, missing fields): answered 400, saying what is
+    wrong. WeChat retries a failed delivery only three times within about 15 s (and shows the user that the
+    account cannot answer now), so a 4xx never brings the same body back for long."""
 
 
 @dataclass(frozen=True)
@@ -112,7 +128,10 @@ _REQUIRED = ("ToUserName", "FromUserName", "CreateTime", "MsgType")
 
 
 def _load_xml(body: str | bytes) -> dict[str, Any]:
-    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    try:
+        text = body.decode("utf-8") if isinstance(body, bytes) else body
+    except UnicodeDecodeError as error:  # WeChat sends UTF-8
+        raise InboundError("the body is not UTF-8") from error
     if "<!DOCTYPE" in text.upper() or "<!ENTITY" in text.upper():
         raise InboundError("DTDs and entities are not accepted")
     try:
@@ -131,6 +150,22 @@ def encrypted_part(body: str | bytes) -> Optional[str]:
     return value if isinstance(value, str) and value else None
 
 
+def _id(root: dict[str, Any], name: str) -> str:
+    """An id as sent, refused (never altered: two ids must not become one) unless it can be a store key."""
+    value = root[name]
+    if len(value) > MAX_ID_CHARS or clean_text(value) != value:
+        raise InboundError(f"{name} is too long or has control characters")
+    return value
+
+
+def _words(value: Any) -> Optional[str]:
+    """A text field cleaned (no NUL, lone surrogate or control character past here) and trimmed; None when there
+    is nothing readable in it."""
+    if not isinstance(value, str):
+        return None
+    return clean_text(value).strip() or None
+
+
 def parse_inbound(body: str | bytes) -> Inbound:
     """The message in a plaintext (or decrypted) WeChat XML body."""
     root = _load_xml(body)
@@ -141,34 +176,56 @@ def parse_inbound(body: str | bytes) -> Inbound:
         created_at = int(root["CreateTime"])
     except ValueError as error:
         raise InboundError("CreateTime is not a number") from error
-    openid, account, message_type = root["FromUserName"], root["ToUserName"], root["MsgType"].lower()
+    if not 0 <= created_at < MAX_CREATE_TIME:
+        raise InboundError("CreateTime is out of range")
+    openid, account = _id(root, "FromUserName"), _id(root, "ToUserName")
+    message_type = clean_text(root["MsgType"]).lower()
     msg_id = root.get("MsgId")
-    dedup_key = f"msg:{msg_id}" if isinstance(msg_id, str) and msg_id else f"event:{openid}:{created_at}"
+    if isinstance(msg_id, str) and msg_id:
+        dedup_key = f"msg:{_id(root, 'MsgId')}"
+    else:
+        dedup_key = f"event:{openid}:{created_at}"
     common = dict(openid=openid, account=account, created_at=created_at, dedup_key=dedup_key, message_type=message_type)
 
     if message_type == "text":
         content = root.get("Content")
         if not isinstance(content, str) or not content.strip():
             raise InboundError("text message without Content")
-        return Inbound(kind="text", text=content, **common)
-    if message_type == "voice" and isinstance(root.get("Recognition"), str) and root["Recognition"].strip():
+        text = clean_text(content)
+        if not text.strip():  # only control characters: nothing to read
+            return Inbound(kind="unsupported", **common)
+        return Inbound(kind="text", text=text, **common)
+    recognised = _words(root.get("Recognition"))
+    if message_type == "voice" and recognised:
         # WeChat's speech recognition (when enabled for the account) gives the words: answer them.
-        return Inbound(kind="text", text=root["Recognition"].strip(), **common)
+        return Inbound(kind="text", text=recognised, **common)
     if message_type == "event":
-        event = str(root.get("Event") or "").lower()
-        key = root.get("EventKey")
-        if event == "click" and isinstance(key, str) and key.strip():
-            # Menu buttons carry their question (or a "/intent" payload) as EventKey.
-            return Inbound(kind="text", text=key.strip(), event=event, **common)
-        if not event:
+        event = root.get("Event")
+        if not isinstance(event, str) or not event.strip():
             raise InboundError("event without Event")
+        event = clean_text(event).strip().lower()
+        key = _words(root.get("EventKey"))
+        if event == "click" and key:
+            # Menu buttons carry their question (or a "/intent" payload) as EventKey.
+            return Inbound(kind="text", text=key, event=event, **common)
         return Inbound(kind="event", event=event, **common)
     return Inbound(kind="unsupported", **common)
 
 
+_NOT_XML = re.compile("[\ufffe\uffff]")
+"""Characters XML 1.0 does not allow, besides the control characters and surrogates `clean_text` removes."""
+
+
+def cdata(text: str) -> str:
+    """Text for wechatpy's ``<![CDATA[...]]>`` templates, which insert it as is: without characters XML cannot
+    carry, and with every "]]>" split across two sections (else an answer holding "]]>" ended the section early:
+    WeChat got broken XML, and text after it was read as elements of the reply)."""
+    return _NOT_XML.sub("", clean_text(text)).replace("]]>", "]]]]><![CDATA[>")
+
+
 def render_reply(inbound: Inbound, text: str, now: int) -> str:
-    """The passive-reply XML answering ``inbound`` with ``text`` (wechatpy renders and escapes it)."""
-    return TextReply(source=inbound.account, target=inbound.openid, content=text, time=now).render()
+    """The passive-reply XML answering ``inbound`` with ``text`` (rendered by wechatpy, its text made safe by `cdata`)."""
+    return TextReply(source=cdata(inbound.account), target=cdata(inbound.openid), content=cdata(text), time=now).render()
 
 
 def make_crypto(token: str, aes_key: str, app_id: str) -> WeChatCrypto:

@@ -1,10 +1,10 @@
 """Rasa glue for the WhatsApp Cloud API: the webhook (verification, signature, dedup) and the output channel."""
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
+from functools import partial
 from typing import Any, Awaitable, Callable, Mapping, Optional
 
 import httpx
@@ -17,18 +17,21 @@ from connectors import registry
 from connectors.choices import Choice, choices_from_buttons
 from connectors.guards import body_too_large
 from connectors.handoff_gate import gated
+from connectors.inbound import too_long, too_long_note
 from connectors.output import TextFirstOutput, known_language, take_pending_choice
+from connectors.redelivery import Outcome, PlatformAPI, handle_once, pass_on, please_redeliver
 from connectors.senders import namespaced, native_id
 from connectors.state import StateStore, open_state_store
 from connectors.texts import Texts, load_texts
 from connectors.whatsapp import protocol
-from connectors.whatsapp.client import DEFAULT_API_BASE_URL, WhatsAppClient
+from connectors.whatsapp.client import DEFAULT_API_BASE_URL, WhatsAppClient, transient
 from connectors.window import last_inbound, record_inbound, window_open
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "whatsapp"
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
+GRAPH_API = PlatformAPI("WhatsApp Graph API", transient)
 
 
 class WhatsAppOutput(TextFirstOutput):
@@ -174,36 +177,51 @@ class WhatsAppInput(InputChannel):
         return hook
 
     async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Size (413) and signature (403) first; a signed body we cannot read is acknowledged and ignored
+        (`protocol.InboundError` says why). Each message is answered once (connectors/redelivery.py); when one
+        could not be handled for something unreachable, the answer is 503 and Meta delivers the notification
+        again (the messages handled meanwhile are then duplicates)."""
         if body_too_large(request.body, request.headers.get("content-length")):
             return response.json({"error": "payload too large"}, status=413)
         if not protocol.verify_signature(self.app_secret, request.body or b"", request.headers.get(protocol.SIGNATURE_HEADER)):
             logger.warning("WhatsApp notification refused: bad %s from %s", protocol.SIGNATURE_HEADER, request.ip)
             return response.json({"error": "forbidden"}, status=403)
         try:
-            messages = protocol.parse_inbound(json.loads(request.body or b""))
-        except (ValueError, protocol.InboundError) as error:
-            logger.info("WhatsApp notification refused: %s", error)
-            return response.json({"error": f"bad request: {error}"}, status=400)
-        for inbound in messages:
-            if not await self.state.claim(f"whatsapp:msg:{inbound.message_id}", protocol.DEDUP_TTL_S):
+            notification = protocol.parse_inbound(protocol.load_notification(request.body))
+        except protocol.InboundError as error:
+            logger.warning("Signed WhatsApp notification ignored: %s", error)
+            return response.json({"status": "ignored", "error": str(error)})
+        for problem in notification.unreadable:
+            logger.warning("Part of a signed WhatsApp notification ignored: %s", problem)
+        redeliver = False
+        for inbound in notification.messages:
+            once = await handle_once(self.state, f"whatsapp:msg:{inbound.message_id}", protocol.DEDUP_TTL_S,
+                                     partial(self._answer, inbound, on_new_message), GRAPH_API)
+            if once.outcome is Outcome.DUPLICATE:
                 logger.info("WhatsApp message %s delivered again: answered once already", inbound.message_id)
-                continue
-            await self._answer(inbound, on_new_message)
+            redeliver = redeliver or once.outcome is Outcome.REDELIVER
+        if redeliver:
+            return please_redeliver()
+        if notification.unreadable:
+            return response.json({"status": "ok", "ignored": notification.unreadable})
         return response.json({"status": "ok"})
 
     async def _answer(self, inbound: protocol.Inbound, on_new_message: OnNewMessage) -> None:
         sender_id = namespaced(CHANNEL, inbound.wa_id)
         await record_inbound(self.state, sender_id, protocol.CUSTOMER_SERVICE_WINDOW_S)
         output = self.get_output_channel()
-        try:
-            if inbound.kind == "unsupported":
-                language = await known_language(self.state, sender_id)
-                await output.send_text_message(sender_id, self.texts.text("unsupported_message", language, CHANNEL))
-                return
-            text = await take_pending_choice(self.state, sender_id, inbound.text or "") or inbound.text
-            await on_new_message(
-                UserMessage(text, output, sender_id, input_channel=CHANNEL, message_id=inbound.message_id)
-            )
-        except Exception:
-            # Meta would redeliver on a 5xx and the message is already claimed: log, acknowledge the rest.
-            logger.exception("answering WhatsApp message %s failed", inbound.message_id)
+
+        async def note(name: str) -> None:
+            language = await known_language(self.state, sender_id)
+            await output.send_text_message(sender_id, self.texts.text(name, language, CHANNEL))
+
+        if inbound.kind == "unsupported":
+            await note("unsupported_message")
+            return
+        text = inbound.text or ""
+        if too_long(text):  # a paste: answering part of it would answer the wrong question
+            await output.send_text_message(sender_id, too_long_note(text, CHANNEL))
+            return
+        text = await take_pending_choice(self.state, sender_id, text) or text
+        message = UserMessage(text, output, sender_id, input_channel=CHANNEL, message_id=inbound.message_id)
+        await pass_on(message, on_new_message, partial(note, "something_went_wrong"))

@@ -23,6 +23,14 @@ class WhatsAppAPIError(RuntimeError):
         self.status, self.code = status, code
 
 
+def transient(error: BaseException) -> bool:
+    """Whether a Graph API error means "not now" (unreachable, timed out, a 5xx, rate limited: 429), so the message
+    should come again; any other 4xx would be refused again."""
+    if isinstance(error, httpx.TransportError):
+        return True
+    return isinstance(error, WhatsAppAPIError) and (error.status >= 500 or error.status == 429)
+
+
 class WhatsAppClient:
     """Sends message bodies built by protocol.py; the httpx client is passed in."""
 

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from connectors.choices import Choice
-from connectors.inbound import clean_text
+from connectors.inbound import clean_text, json_kind
 from connectors.splitting import split_for_limits as _split
 
 GRAPH_API_VERSION = "v19.0"
@@ -42,11 +43,21 @@ CUSTOMER_SERVICE_WINDOW_S = 24 * 3600
 DEDUP_TTL_S = 7 * 24 * 3600
 """How long a message id (wamid) is remembered; Meta retries failed deliveries for up to 7 days."""
 
+MAX_ID_CHARS = 256
+"""Longest message id (a wamid is about 60 characters) or user id (a phone number, at most 15 digits) we take:
+they become state-store keys, the tracker's message id and sender id (255-character columns)."""
+
+
+def _bytes(text: str) -> bytes:
+    """For constant-time compares: any text, lone surrogates included (Sanic hands undecodable header bytes over
+    as such; ``hmac.compare_digest`` raised TypeError on non-ASCII strings)."""
+    return text.encode("utf-8", "surrogatepass")
+
 
 def verify_challenge(params: Mapping[str, str], verify_token: str) -> Optional[str]:
     """``hub.challenge`` to echo when ``hub.mode`` is subscribe and ``hub.verify_token`` is ours, else None."""
     given = params.get("hub.verify_token") or ""
-    if params.get("hub.mode") != "subscribe" or not hmac.compare_digest(given.encode(), verify_token.encode()):
+    if params.get("hub.mode") != "subscribe" or not hmac.compare_digest(_bytes(given), _bytes(verify_token)):
         return None
     return params.get("hub.challenge") or None
 
@@ -58,11 +69,23 @@ def sign(app_secret: str, body: bytes) -> str:
 
 def verify_signature(app_secret: str, body: bytes, header: Optional[str]) -> bool:
     """The notification was signed with our app secret."""
-    return bool(header) and hmac.compare_digest(sign(app_secret, body), header.strip().lower())
+    return bool(header) and hmac.compare_digest(_bytes(sign(app_secret, body)), _bytes(header.strip().lower()))
 
 
 class InboundError(ValueError):
-    """Not a WhatsApp notification we can read: answered 400."""
+    """Not a WhatsApp notification we can read: acknowledged with 200 and ignored (and logged), not refused.
+
+    Only a body signed with our app secret gets this far, so it is Meta's; and Meta retries a delivery that is not
+    answered 200 "with decreasing frequency" for up to 7 days (Graph API webhooks), so a 4xx would bring back the
+    same unreadable body for a week. The answer's body says what is wrong."""
+
+
+def load_notification(body: Optional[bytes]) -> Any:
+    """The JSON of a webhook body; InboundError when it is not JSON (or nested past the parser's depth)."""
+    try:
+        return json.loads(body or b"")
+    except (ValueError, RecursionError) as error:  # not JSON, not UTF-8, too deep, a number of 5,000 digits
+        raise InboundError(f"the body is not JSON: {type(error).__name__}") from error
 
 
 @dataclass(frozen=True)
@@ -76,52 +99,111 @@ class Inbound:
     message_type: str = "text"  # type as sent
 
 
+@dataclass(frozen=True)
+class Notification:
+    """What a webhook notification holds for the assistant."""
+
+    messages: list[Inbound]  # the user messages, in order
+    unreadable: list[str] = field(default_factory=list)  # why the other parts could not be read (skipped)
+
+
+def _object(container: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    """``container[name]`` as an object ({} when absent); InboundError when it is something else."""
+    value = container.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InboundError(f"{name} must be an object, not {json_kind(value)}")
+    return value
+
+
+def _id(message: Mapping[str, Any], name: str) -> str:
+    """An id as sent, refused (never altered: two ids must not become one) unless it can be a store key."""
+    value = message.get(name)
+    if not isinstance(value, str) or not value.strip():
+        raise InboundError(f"message {name} must be a non-empty string, not {json_kind(value)}")
+    if len(value) > MAX_ID_CHARS or clean_text(value) != value:
+        raise InboundError(f"message {name} is too long or has control characters")
+    return value
+
+
 def _reply_text(message: Mapping[str, Any]) -> Optional[str]:
+    """What the user wrote or chose: a text's body, an interactive reply's id (else title), a template button's
+    payload (else text); None for anything else."""
     kind = message.get("type")
     if kind == "text":
-        body = (message.get("text") or {}).get("body")
-        return body if isinstance(body, str) and body.strip() else None
-    if kind == "interactive":
-        interactive = message.get("interactive") or {}
-        reply = interactive.get(interactive.get("type") or "") or {}
+        value = _object(message, "text").get("body")
+    elif kind == "interactive":
+        interactive = _object(message, "interactive")
+        reply_type = interactive.get("type")
+        reply = _object(interactive, reply_type) if isinstance(reply_type, str) else {}
         value = reply.get("id") or reply.get("title")
-        return value if isinstance(value, str) and value else None
-    if kind == "button":  # quick-reply button of a template
-        button = message.get("button") or {}
+    elif kind == "button":  # quick-reply button of a template
+        button = _object(message, "button")
         value = button.get("payload") or button.get("text")
-        return value if isinstance(value, str) and value else None
-    return None
+    else:
+        return None
+    return value if isinstance(value, str) else None
 
 
-def parse_inbound(data: Any) -> list[Inbound]:
+def _message(message: Any) -> Inbound:
+    if not isinstance(message, dict):
+        raise InboundError(f"a message must be an object, not {json_kind(message)}")
+    message_id, wa_id = _id(message, "id"), _id(message, "from")
+    text = clean_text(_reply_text(message) or "")  # no NUL or lone surrogate past here
+    readable = bool(text.strip())
+    kind = message.get("type")
+    return Inbound(
+        message_id=message_id,
+        wa_id=wa_id,
+        kind="text" if readable else "unsupported",
+        text=text if readable else None,
+        message_type=clean_text(kind) if isinstance(kind, str) and kind else "unknown",
+    )
+
+
+def _list(container: Mapping[str, Any], name: str) -> list[Any]:
+    value = container.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InboundError(f"{name} must be an array, not {json_kind(value)}")
+    return value
+
+
+def parse_inbound(data: Any) -> Notification:
     """The user messages in a webhook notification. Status callbacks (sent, delivered, read, failed) and other
-    fields yield nothing: they are accepted and ignored."""
+    fields yield nothing: they are accepted and ignored. A malformed entry, change or message is skipped (and said
+    in `Notification.unreadable`), so one bad part does not lose the messages batched with it; InboundError when
+    the body is not a notification at all."""
     if not isinstance(data, dict) or not isinstance(data.get("entry"), list):
         raise InboundError("a notification is an object with an entry list")
-    out = []
+    messages: list[Inbound] = []
+    unreadable: list[str] = []
     for entry in data["entry"]:
-        if not isinstance(entry, dict) or not isinstance(entry.get("changes", []), list):
-            raise InboundError("malformed entry")
-        for change in entry.get("changes", []):
-            value = change.get("value") if isinstance(change, dict) else None
-            if not isinstance(value, dict):
-                raise InboundError("change without value")
-            if change.get("field") != "messages":
+        try:
+            if not isinstance(entry, dict):
+                raise InboundError(f"an entry must be an object, not {json_kind(entry)}")
+            changes = _list(entry, "changes")
+        except InboundError as error:
+            unreadable.append(str(error))
+            continue
+        for change in changes:
+            try:
+                if not isinstance(change, dict) or not isinstance(change.get("value"), dict):
+                    raise InboundError("a change must be an object with a value object")
+                if change.get("field") != "messages":
+                    continue
+                batch = _list(change["value"], "messages")
+            except InboundError as error:
+                unreadable.append(str(error))
                 continue
-            for message in value.get("messages") or []:
-                if not isinstance(message, dict) or not message.get("id") or not message.get("from"):
-                    raise InboundError("message without id or from")
-                text = clean_text(_reply_text(message) or "")  # no NUL or lone surrogate past here
-                out.append(
-                    Inbound(
-                        message_id=str(message["id"]),
-                        wa_id=str(message["from"]),
-                        kind="text" if text else "unsupported",
-                        text=text or None,
-                        message_type=str(message.get("type") or "unknown"),
-                    )
-                )
-    return out
+            for message in batch:
+                try:
+                    messages.append(_message(message))
+                except InboundError as error:
+                    unreadable.append(str(error))
+    return Notification(messages, unreadable)
 
 
 def _envelope(to: str, kind: str, content: dict[str, Any]) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from talentbot.content.model import (
 REQUIRED_PHRASES: tuple[str, ...] = (
     "source", "as_of", "more_button", "changes", "scheme_heading",
     "office_confirmed", "office_unverified", "office_covers", "office_website",
-    "did_you_mean", "check_offer_button",
+    "did_you_mean", "did_you_mean_instead", "no_changes", "check_offer_button",
 )
 #: What an answer must say where the reference marks a fact UNVERIFIED: tell the user to confirm it
 #: with the authority (../shared/reference/README.md), naming it. Each pair: (verb, authorities).

@@ -44,8 +44,11 @@ Sheet: lock after a small number of failures, for a limited time, so guessing a 
 LOGIN_FAILURE_WINDOW = dt.timedelta(minutes=15)
 """How long a failed log-in counts; also the longest a username stays locked."""
 
-USERNAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
-"""Usernames: letters, digits and . _ @ -, up to 64 characters (the column's width)."""
+USERNAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
+"""Usernames: letters, digits and . _ @ -, up to 64 characters (the column's width); the whole name must match
+(`valid_username`: `$` alone would let a trailing line feed through)."""
+
+USERNAME_RULE = "usernames are 1-64 letters, digits or . _ @ - and start with a letter or digit"
 
 
 def locked_until(failures: Sequence[dt.datetime], now: dt.datetime) -> Optional[dt.datetime]:
@@ -79,9 +82,13 @@ def check_password_rules(password: str) -> None:
         raise PasswordRejected(f"the password must be at most {MAX_PASSWORD_BYTES} bytes long in UTF-8")
 
 
+def valid_username(username: str) -> bool:
+    return USERNAME_PATTERN.fullmatch(username) is not None
+
+
 def check_username(username: str) -> None:
-    if not USERNAME_PATTERN.match(username):
-        raise ValueError("usernames are 1-64 letters, digits or . _ @ - and start with a letter or digit")
+    if not valid_username(username):
+        raise ValueError(USERNAME_RULE)
 
 
 def check_role(role: str) -> None:
@@ -129,8 +136,9 @@ def session_alive(last_seen: dt.datetime, expires_at: dt.datetime, now: dt.datet
 
 
 def csrf_valid(expected: str, given: Optional[str]) -> bool:
-    """Constant-time comparison of the session's CSRF token with the one the request sent (header X-CSRF-Token)."""
-    return bool(given) and hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))
+    """Constant-time comparison of the session's CSRF token with the one the request sent (header X-CSRF-Token).
+    Our tokens are ASCII; a header that is not (bytes the client chose, possibly not even encodable) is wrong."""
+    return bool(given) and given.isascii() and hmac.compare_digest(expected.encode("ascii"), given.encode("ascii"))
 
 
 def may_view_stats(role: str) -> bool:

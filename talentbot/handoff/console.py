@@ -1,8 +1,10 @@
 """The staff console: the JSON API of interfaces §5, the event stream and the pages, on aiohttp.
 
-A thin adapter: the queue's rules are in policy.py, storage in store.py / accounts.py. The conversation's transcript
-and delivery to the user's channel are passed in (talentbot/handoff/service.py wires in Rasa's HTTP API and
-connectors.outbound.send_text).
+A thin adapter: the queue's rules are in policy.py, storage in store.py / accounts.py, what each request may carry
+in api_input.py (checked before any store call). The conversation's transcript and delivery to the user's channel
+are passed in (talentbot/handoff/service.py wires in Rasa's HTTP API and connectors.outbound.send_text). While the
+database cannot be reached, every request is answered 503 with a JSON error, and the console serves again as soon
+as it answers (no restart).
 """
 
 from __future__ import annotations
@@ -16,17 +18,20 @@ import os
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import Any, Awaitable, Callable, List, Mapping, Optional, Tuple, Union
 
 from aiohttp import web
 
 from talentbot.handoff import auth, texts
 from talentbot.handoff.accounts import LoginLocked, Session, StaffDirectory
+from talentbot.handoff.api_input import (MAX_BODY_BYTES, JsonObject, Refusal, credentials, json_object, reply_text,
+                                         session_token, ticket_status, transfer_target)
 from talentbot.handoff.events import ChangeHub, sse_frame
 from talentbot.handoff.policy import QueuePolicy, default_policy
 from talentbot.handoff.store import (ClaimConflict, InvalidState, SqlTicketStore, Ticket, TicketNotFound,
                                      TicketStore, UnknownStaff, utcnow)
 from talentbot.handoff.wire import Turn, message_json, stats_json, ticket_detail, ticket_summary
+from talentbot.store_outages import OUTAGES, OutageLog, StoreUnavailable, reporting
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +49,12 @@ SECURE_COOKIE_VARIABLE = "STAFF_CONSOLE_SECURE_COOKIE"
 COOKIE_NAME = "talentbot_staff_session"
 CSRF_HEADER = "X-CSRF-Token"
 
-MAX_BODY_BYTES = 64 * 1024
-"""Largest request body the API reads (as connectors/guards.py): a reply of MAX_REPLY_CHARS CJK characters escaped
-as JSON is about 25 KB."""
+HANDOFF_DATABASE = "handoff database"
+"""The store's name in the outage log (talentbot/store_outages.py): one error line when it stops answering, one
+when it answers again."""
 
-MAX_REPLY_CHARS = 4096
-"""Longest staff reply: Telegram's sendMessage limit (the connectors split longer answers, but a reply beyond this is
-almost surely a paste by mistake)."""
+OUTAGE_RETRY_AFTER_S = 30
+"""`Retry-After` of a request refused while the database is unreachable: restarts and fail-overs take seconds."""
 
 EVENT_POLL_S = 1.0
 """How often an event stream looks in the database for changes made by other processes."""
@@ -87,10 +91,13 @@ class Console:
     clock: Callable[[], dt.datetime] = utcnow
     secure_cookie: bool = False
     hub: ChangeHub = field(default_factory=ChangeHub)
+    outages: OutageLog = OUTAGES
 
     async def run(self, function: Callable[..., Any], *args: Any) -> Any:
-        """Runs a blocking store call in a worker thread, keeping the event loop free for other staff."""
-        return await asyncio.to_thread(function, *args)
+        """Runs a blocking store call in a worker thread, keeping the event loop free for other staff. A database
+        that cannot be reached raises StoreUnavailable (logged once per outage), answered 503 by `store_outage`."""
+        with reporting(HANDOFF_DATABASE, self.outages):
+            return await asyncio.to_thread(function, *args)
 
 
 CONSOLE = web.AppKey("console", Console)
@@ -106,8 +113,17 @@ def error(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
 
+def refused(refusal: Refusal) -> web.Response:
+    return error(refusal.status, refusal.reason)
+
+
+def _cookie_token(request: web.Request) -> Optional[str]:
+    return session_token(request.cookies.get(COOKIE_NAME))
+
+
 async def _session(request: web.Request, console: Console) -> Optional[Session]:
-    return await console.run(console.directory.session, request.cookies.get(COOKIE_NAME), console.clock())
+    token = _cookie_token(request)
+    return None if token is None else await console.run(console.directory.session, token, console.clock())
 
 
 def api(handler: AuthedHandler, state_changing: bool = False) -> Handler:
@@ -132,29 +148,19 @@ def api(handler: AuthedHandler, state_changing: bool = False) -> Handler:
     return wrapped
 
 
-class BadBody(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-async def read_json(request: web.Request) -> Dict[str, Any]:
-    """The request's JSON object. JSON content type only: a cross-site form cannot send it without a CORS preflight."""
+async def read_json(request: web.Request) -> Union[JsonObject, Refusal]:
+    """The request's JSON object, or why it is refused. JSON content type only: a cross-site form cannot send it
+    without a CORS preflight. Endpoints without a body (log-out, claim, resolve) never read what is sent."""
     if request.content_type != "application/json":
-        raise BadBody(415, "send JSON (Content-Type: application/json)")
+        return Refusal(415, "send JSON (Content-Type: application/json)")
+    too_large = Refusal(413, f"the body is over {MAX_BODY_BYTES:,} bytes")
     if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise BadBody(413, f"request body over {MAX_BODY_BYTES} bytes")
+        return too_large
     try:
         raw = await request.read()
     except web.HTTPRequestEntityTooLarge:
-        raise BadBody(413, f"request body over {MAX_BODY_BYTES} bytes") from None
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
-        raise BadBody(400, "the body is not valid JSON") from None
-    if not isinstance(data, dict):
-        raise BadBody(400, "the body must be a JSON object")
-    return data
+        return too_large
+    return json_object(raw)
 
 
 MAX_ID = 2**31 - 1
@@ -178,13 +184,12 @@ def _ticket_id(request: web.Request) -> int:
     return ticket_id
 
 
-def _with_body(handler: Callable[[web.Request, Console, Session, Dict[str, Any]], Awaitable[web.StreamResponse]]
+def _with_body(handler: Callable[[web.Request, Console, Session, JsonObject], Awaitable[web.StreamResponse]]
                ) -> AuthedHandler:
     async def wrapped(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
-        try:
-            body = await read_json(request)
-        except BadBody as problem:
-            return error(problem.status, str(problem))
+        body = await read_json(request)
+        if isinstance(body, Refusal):
+            return refused(body)
         return await handler(request, console, session, body)
 
     return wrapped
@@ -195,13 +200,13 @@ def _with_body(handler: Callable[[web.Request, Console, Session, Dict[str, Any]]
 
 async def login(request: web.Request) -> web.StreamResponse:
     console = request.app[CONSOLE]
-    try:
-        body = await read_json(request)
-    except BadBody as problem:
-        return error(problem.status, str(problem))
-    username, password = body.get("username"), body.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        return error(400, "send username and password")
+    body = await read_json(request)
+    if isinstance(body, Refusal):
+        return refused(body)
+    given = credentials(body)
+    if isinstance(given, Refusal):
+        return refused(given)
+    username, password = given
     try:
         user = await console.run(console.directory.log_in, username, password, console.clock())
     except LoginLocked as locked:
@@ -222,7 +227,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 
 async def logout(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
-    await console.run(console.directory.end_session, request.cookies.get(COOKIE_NAME))
+    await console.run(console.directory.end_session, _cookie_token(request))
     console.hub.notify()  # this process's event streams look at their sessions now and the logged-out one ends
     response = web.json_response({"ok": True})
     response.del_cookie(COOKIE_NAME, path="/")
@@ -238,11 +243,10 @@ async def me(request: web.Request, console: Console, session: Session) -> web.St
 
 
 async def list_tickets(request: web.Request, console: Console, session: Session) -> web.StreamResponse:
-    status = request.query.get("status", "waiting")
-    try:
-        found = await console.run(console.store.list_by_status, status)
-    except ValueError as problem:
-        return error(400, str(problem))
+    status = ticket_status(request.query.get("status"))
+    if isinstance(status, Refusal):
+        return refused(status)
+    found = await console.run(console.store.list_by_status, status)
     now = console.clock()
     return web.json_response([ticket_summary(ticket, now, console.policy) for ticket in found])
 
@@ -279,15 +283,12 @@ async def _own(console: Console, session: Session, ticket_id: int) -> Ticket:
 
 
 async def post_message(request: web.Request, console: Console, session: Session,
-                       body: Dict[str, Any]) -> web.StreamResponse:
-    """A staff reply: stored first (nothing is lost if the channel fails), then delivered to the user's channel."""
-    text = body.get("text")
-    if not isinstance(text, str) or not text.strip():
-        return error(400, "send a non-empty text")
-    if len(text) > MAX_REPLY_CHARS:
-        return error(413, f"a reply may have at most {MAX_REPLY_CHARS} characters")
-    if "\x00" in text:
-        return error(400, "the text contains a NUL character")
+                       body: JsonObject) -> web.StreamResponse:
+    """A staff reply (cleaned and capped, api_input.reply_text): stored first (nothing is lost if the channel
+    fails), then delivered to the user's channel."""
+    text = reply_text(body)
+    if isinstance(text, Refusal):
+        return refused(text)
     try:
         ticket = await _own(console, session, _ticket_id(request))
     except PermissionError as problem:
@@ -303,17 +304,20 @@ async def post_message(request: web.Request, console: Console, session: Session,
         failed = message_json(message)
         failed["delivered"] = False
         return web.json_response({"error": f"saved but not delivered: {problem}", "message": failed}, status=502)
-    await console.run(console.store.set_delivered, message.id, True)
+    try:
+        await console.run(console.store.set_delivered, message.id, True)
+    except StoreUnavailable:  # delivered all the same: say so, not "try again" (the user would get it twice)
+        log.warning("reply %s delivered, but not marked so: the database went away", message.id)
     delivered = message_json(message)
     delivered["delivered"] = True
     return web.json_response(delivered, status=201)
 
 
 async def transfer(request: web.Request, console: Console, session: Session,
-                   body: Dict[str, Any]) -> web.StreamResponse:
-    target = body.get("username")
-    if not isinstance(target, str) or not target:
-        return error(400, "send the username to transfer to")
+                   body: JsonObject) -> web.StreamResponse:
+    target = transfer_target(body)
+    if isinstance(target, Refusal):
+        return refused(target)
     try:
         ticket = await _own(console, session, _ticket_id(request))
     except PermissionError as problem:
@@ -368,7 +372,7 @@ async def staff(request: web.Request, console: Console, session: Session) -> web
 async def _stream_may_go_on(request: web.Request, console: Console) -> bool:
     """Whether the stream's session is still live. Looked at without restarting its idle clock: an open page is
     not a member of staff at work, so the idle timeout still ends the session and with it the stream."""
-    found = await console.run(partial(console.directory.session, request.cookies.get(COOKIE_NAME), console.clock(),
+    found = await console.run(partial(console.directory.session, _cookie_token(request), console.clock(),
                                       touch=False))
     return found is not None
 
@@ -379,21 +383,27 @@ async def events(request: web.Request, console: Console, session: Session) -> we
 
     The session is looked at on every round, after reading what is new and before sending it: once a log-out or
     an expiry is in the database, the stream sends one `ended` event and closes, and nothing more reaches it.
+    While the database cannot be reached, rounds send nothing (only the heartbeat) and the stream goes on where
+    it was once the database answers: the open page misses nothing.
     """
-    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
-                                           "X-Accel-Buffering": "no"})
-    await response.prepare(request)
     cursor = parse_id(request.headers.get("Last-Event-ID", ""), minimum=0)
     if cursor is None:
         cursor = await console.run(console.store.last_message_id)
-    last_change = await console.run(console.store.last_change)
+    last_change = await console.run(console.store.last_change)  # an outage before this point is a plain 503
+    response = web.StreamResponse(headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store",
+                                           "X-Accel-Buffering": "no"})
+    await response.prepare(request)
     quiet_since = console.clock()
     await response.write(b": connected\n\n")
     while not console.hub.closed:
         wake = console.hub.current()
-        found = await console.run(console.store.messages_after, cursor)
-        change = await console.run(console.store.last_change)
-        if not await _stream_may_go_on(request, console):
+        try:
+            found = await console.run(console.store.messages_after, cursor)
+            change = await console.run(console.store.last_change)
+            going_on = await _stream_may_go_on(request, console)
+        except StoreUnavailable:
+            found, change, going_on = [], last_change, True
+        if not going_on:
             await response.write(sse_frame("ended", json.dumps({"error": "the session has ended; log in again"})))
             break
         for message in found:
@@ -432,6 +442,35 @@ CONTENT_SECURITY_POLICY = ("default-src 'none'; script-src 'self'; style-src 'se
 
 
 @web.middleware
+async def api_errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The refusals aiohttp makes itself (no such route, wrong method) in the API's form, `{"error": ...}`, as the
+    pages' script and any other client read every other refusal."""
+    try:
+        return await handler(request)
+    except web.HTTPException as problem:
+        if problem.status < 400 or not request.path.startswith("/api/"):
+            raise
+        allowed = problem.headers.get("Allow")
+        response = error(problem.status, f"{problem.reason}{f'; use {allowed}' if allowed else ''}")
+        if allowed:
+            response.headers["Allow"] = allowed
+        return response
+
+
+@web.middleware
+async def store_outage(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """A request that needed the database while it could not be reached: 503 and a JSON error, not a stack trace.
+    Nothing is retried: staff see the message and try again, by which time the pool has a fresh connection."""
+    try:
+        return await handler(request)
+    except StoreUnavailable:
+        response = error(503, "The ticket database cannot be reached just now, so this was not done. Try again in "
+                              "a minute.")
+        response.headers["Retry-After"] = str(OUTAGE_RETRY_AFTER_S)
+        return response
+
+
+@web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     response = await handler(request)
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
@@ -448,10 +487,13 @@ async def security_headers(request: web.Request, handler: Handler) -> web.Stream
 
 def build_app(store: TicketStore, directory: StaffDirectory, deliver: Deliver, transcript: TranscriptSource,
               policy: Optional[QueuePolicy] = None, resume: Resume = _no_resume,
-              clock: Callable[[], dt.datetime] = utcnow, secure_cookie: bool = False) -> web.Application:
+              clock: Callable[[], dt.datetime] = utcnow, secure_cookie: bool = False,
+              outages: OutageLog = OUTAGES) -> web.Application:
     """The console application; everything it talks to is passed in, so tests run it with fakes."""
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[security_headers])
-    console = Console(store, directory, deliver, transcript, policy or default_policy(), resume, clock, secure_cookie)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[security_headers, api_errors_as_json,
+                                                                         store_outage])
+    console = Console(store, directory, deliver, transcript, policy or default_policy(), resume, clock, secure_cookie,
+                      outages=outages)
     app[CONSOLE] = console
 
     async def close_streams(_app: web.Application) -> None:

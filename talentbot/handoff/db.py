@@ -53,6 +53,8 @@ def make_engine(url: str) -> Engine:
                                connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_S})
         run_pragmas_on_connect(engine, SQLITE_PRAGMAS)
         return engine
+    # pooled connections are checked before use: after a PostgreSQL restart the next request gets a new connection
+    # instead of failing on a closed one (console, action server and channels all connect here)
     return create_engine(url, future=True, pool_pre_ping=True)
 
 

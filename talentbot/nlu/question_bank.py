@@ -26,7 +26,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from talentbot.nlu.gazetteer import Gazetteer
 from talentbot.nlu.names import entries_from_training_data
 from talentbot.nlu_output import QUESTION_BANK_KEY
-from talentbot.qbank.arbitrate import Best, arbitrate
+from talentbot.eligibility_chat.extract import extract
+from talentbot.qbank.arbitrate import FACTS_MATTER, Best, arbitrate, asks_since_when
 from talentbot.qbank.choose import Context, weigh
 from talentbot.qbank.cues import load_cues
 from talentbot.qbank.index import Document, Index
@@ -135,7 +136,12 @@ class QuestionBankRanker(GraphComponent):
         similarity = {c.id: c.similarity for c in candidates}
         best = Best(self._intents[weighed[0][0].id], similarity[weighed[0][0].id]) if weighed else None
         intent = message.get(INTENT) or {}
-        rewritten = arbitrate(str(intent.get("name") or ""), text, best, self._cues, names_scheme=bool(schemes))
+        name = str(intent.get("name") or "")
+        unnamed, facts = None, False
+        if name in FACTS_MATTER:  # only there do the user's own facts and a bare "can I apply?" matter
+            unnamed = self._mask(text)[0]
+            facts = bool(extract(unnamed).values)
+        rewritten = arbitrate(name, text, best, self._cues, names_scheme=bool(schemes), unnamed=unnamed, facts=facts)
         if rewritten is not None:
             confidence = best.similarity if best is not None and best.intent == rewritten else 1.0
             message.set(INTENT, {"name": rewritten, "confidence": confidence}, add_to_output=True)
@@ -145,6 +151,7 @@ class QuestionBankRanker(GraphComponent):
                 "ranking": [{"id": c.id, "score": c.score, "similarity": c.similarity} for c in candidates],
                 "schemes": list(schemes),
                 "rewritten_from": intent.get("name") if rewritten is not None else None,
+                "since_when": asks_since_when(text, self._cues),
             },
             add_to_output=True,
         )

@@ -13,8 +13,10 @@ import yaml
 from talentbot.qbank.text import fold
 
 CUES_FILE = Path(__file__).resolve().parent / "data" / "cues.yml"
-KINDS = ("question", "assessment", "assessment_weak", "human")
+KINDS = ("question", "assessment", "assessment_weak", "human", "challenge", "filler", "condition",
+         "since_when")
 _LATIN = re.compile(r"[a-z]")
+_NOT_WORD = re.compile(r"[\W_]+")
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,17 @@ class Cues:
 
     def has(self, kind: str, text: str) -> bool:
         return bool(text) and self.patterns[kind].search(" ".join(fold(text).split())) is not None
+
+    def cut(self, kinds: Iterable[str], text: str) -> str:
+        """The folded text with every cue of these kinds cut out: what else it says."""
+        rest = " ".join(fold(text).split())
+        for kind in kinds:
+            rest = self.patterns[kind].sub(" ", rest)
+        return rest
+
+    def without(self, kinds: Iterable[str], text: str) -> str:
+        """`cut`, and punctuation and spaces too: empty when the text says nothing but those cues."""
+        return _NOT_WORD.sub("", self.cut(kinds, text))
 
 
 def compile_cues(lists: Iterable[str]) -> re.Pattern[str]:

@@ -11,7 +11,7 @@ from typing import Any, Iterable, Mapping
 import yaml
 
 from talentbot.content.loader import _WRAP_SPACE
-from talentbot.qbank.model import Bank, QuestionEntry
+from talentbot.qbank.model import Bank, Change, QuestionEntry
 
 #: Environment variable naming another bank folder (an editor's draft); default DEFAULT_DIR.
 BANK_DIR_ENV = "TALENTBOT_QUESTIONS_DIR"
@@ -82,8 +82,16 @@ def parse_entry(raw: Mapping[str, Any], file: str = "") -> QuestionEntry:
         more=_texts(raw["more"]) if raw.get("more") else None,
         unverified=_strings(raw.get("unverified")),
         related=_strings(raw.get("related")),
+        changed=tuple(_change(c) for c in raw.get("changed") or ()),
         file=file,
     )
+
+
+def _change(raw: Any) -> Change:
+    if not isinstance(raw, Mapping):
+        raise TypeError(f"changed: expected a mapping with date, source and a note per language, got {raw!r}")
+    return Change(date=_date(raw["date"]), note=_texts({k: v for k, v in raw.items() if k not in ("date", "source")}),
+                  source=str(raw.get("source") or ""))
 
 
 def _questions(value: Any) -> dict[str, tuple[str, ...]]:

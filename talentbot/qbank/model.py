@@ -6,9 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Mapping
 
-from talentbot.content.model import ANSWER_INTENTS, LANGUAGES, SCHEMES, TOPICS, Localized
+from talentbot.content.model import ANSWER_INTENTS, LANGUAGES, SCHEMES, TOPICS, Change, Localized
 
-__all__ = ["ANSWER_INTENTS", "LANGUAGES", "SCHEMES", "TOPICS", "Bank", "QuestionEntry"]
+__all__ = ["ANSWER_INTENTS", "LANGUAGES", "SCHEMES", "TOPICS", "Bank", "Change", "QuestionEntry"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class QuestionEntry:
     more: Localized | None = None  # "tell me more" part
     unverified: tuple[str, ...] = ()  # editor notes: facts the reference marks UNVERIFIED
     related: tuple[str, ...] = ()  # ids of entries a user may want next
+    changed: tuple[Change, ...] = ()  # dated changes behind the answer, for "since when?" follow-ups
     file: str = ""  # the YAML file it came from, for editors' error messages
 
     def label(self, language: str) -> str:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Sequence
 
 from talentbot.content.model import LANGUAGES, Content
-from talentbot.content.render import DEFAULT_LANGUAGE, DETAIL_MORE, Button, Reply, payload, phrase, source_line
+from talentbot.content.render import (
+    DEFAULT_LANGUAGE, DETAIL_MORE, Button, Reply, format_date, payload, phrase, source_line,
+)
 from talentbot.qbank.model import QuestionEntry
 
 QUESTION_ENTITY = "question"
@@ -42,8 +44,24 @@ def render_entry(
     return Reply(text=text, buttons=tuple(buttons), key=entry.id)
 
 
-def render_choices(content: Content, choices: Sequence[QuestionEntry], language: str) -> Reply:
-    """ "Did you mean…" with one button per entry (connectors number them where buttons don't exist)."""
+def render_choices(content: Content, choices: Sequence[QuestionEntry], language: str,
+                   heading: str = "did_you_mean") -> Reply:
+    """ "Did you mean…" (or, after an answer given on a close call, "Or did you mean…") with one button per entry
+    (connectors number them where buttons don't exist)."""
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
     buttons = tuple(Button(c.label(lang), entry_payload(c)) for c in choices)
-    return Reply(text=phrase(content, "did_you_mean", lang), buttons=buttons, key="did_you_mean")
+    return Reply(text=phrase(content, heading, lang), buttons=buttons, key=heading)
+
+
+def render_changes(content: Content, entry: QuestionEntry, language: str) -> Reply:
+    """Answers "since when?" after `entry`: its dated changes, oldest first, with the entry's source; where it has
+    none on record, says so with the date its answer holds as of (never a guess)."""
+    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    if entry.changed:
+        lines = [phrase(content, "changes", lang)]
+        lines += [f"• {format_date(c.date, lang)}: {c.note[lang]}" for c in sorted(entry.changed, key=lambda c: c.date)]
+        body = "\n".join(lines)
+    else:
+        body = phrase(content, "no_changes", lang, date=format_date(entry.as_of, lang))
+    text = body + "\n\n" + source_line(content, entry.source, entry.as_of, lang)
+    return Reply(text=text, buttons=(), key=entry.id + ".changed")

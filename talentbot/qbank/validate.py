@@ -18,6 +18,7 @@ MIN_QUESTIONS = 4
 MAX_ANSWER = {"en": 500, "zh-Hant": 250, "zh-Hans": 250}
 MAX_MORE = {"en": 1200, "zh-Hant": 600, "zh-Hans": 600}
 MAX_LABEL = {"en": 70, "zh-Hant": 30, "zh-Hans": 30}
+MAX_CHANGE_NOTE = {"en": 200, "zh-Hant": 100, "zh-Hans": 100}
 #: Two entries clash when most of one's questions are closer to the other (left-one-out nearest neighbour)...
 CLASH_SHARE = 0.5
 #: ... or when a question of one is nearly the same text as a question of the other.
@@ -82,6 +83,11 @@ def _entry_problems(entry: QuestionEntry, bank: Bank, today: dt.date) -> Iterabl
     yield from (f"source {s!r} is not an https URL" for s in entry.source if not s.startswith("https://"))
     if entry.as_of > today:
         yield f"as_of {entry.as_of} is in the future"
+    for change in entry.changed:
+        if not change.source:
+            yield f"change of {change.date} has no source"
+        if change.date > today:
+            yield f"change of {change.date} is in the future: say it in the answer until it takes effect"
     for lang in LANGUAGES:
         questions = entry.questions.get(lang) or ()
         if len(questions) < MIN_QUESTIONS:
@@ -99,6 +105,12 @@ def _entry_problems(entry: QuestionEntry, bank: Bank, today: dt.date) -> Iterabl
                 yield f"no {lang} `more` text"
             elif len(more) > MAX_MORE[lang]:
                 yield f"{lang} `more` has {len(more)} characters; at most {MAX_MORE[lang]}"
+        for change in entry.changed:
+            note = change.note.get(lang, "").strip()
+            if not note:
+                yield f"change of {change.date} has no {lang} note"
+            elif len(note) > MAX_CHANGE_NOTE[lang]:
+                yield f"{lang} note of the change of {change.date} has {len(note)} characters; at most {MAX_CHANGE_NOTE[lang]}"
         if entry.unverified and answer:
             said = answer + " " + ((entry.more or {}).get(lang) or "")
             if not says_to_confirm(said, lang):

@@ -1,5 +1,6 @@
-"""action_answer with the question bank: the entry the ranker found, "Did you mean" on a close call, the buttons
-of a bank answer, and the topic-level answer when no entry is close enough."""
+"""action_answer with the question bank: the entry the ranker found, the best guess and the others on a close call,
+"Did you mean" for the same question of several schemes, the buttons of a bank answer, and the topic-level answer
+when no entry is close enough."""
 
 from __future__ import annotations
 
@@ -26,7 +27,8 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Bank:
 
 
 def tracker(text: str, intent: str, ranking: list[tuple[str, float]] | None = None, entities: dict | None = None,
-            rewritten_from: str | None = None, events: list[dict] | None = None, **slots: Any) -> Tracker:
+            rewritten_from: str | None = None, events: list[dict] | None = None, since_when: bool = False,
+            **slots: Any) -> Tracker:
     return Tracker.from_dict({
         "sender_id": "u",
         "slots": {"language": "en", "scheme": None, "answer_scheme": None, "location": None, **slots},
@@ -36,7 +38,7 @@ def tracker(text: str, intent: str, ranking: list[tuple[str, float]] | None = No
             "entities": [{"entity": k, "value": v} for k, v in (entities or {}).items()],
             "question_bank": {"ranking": [{"id": i, "score": s, "similarity": s} for i, s in ranking or []],
                               "schemes": [],
-                              "rewritten_from": rewritten_from},
+                              "rewritten_from": rewritten_from, "since_when": since_when},
         },
         "events": events or [],
         "paused": False, "latest_input_channel": "rest", "active_loop": {}, "latest_action_name": "action_listen",
@@ -92,6 +94,19 @@ async def test_a_close_call_asks_which_was_meant(bank: Bank, language: str, head
     assert events == []
 
 
+@pytest.mark.parametrize("language, heading", [("en", "Not quite what you asked?"), ("zh-Hant", "唔係你想問嘅？"),
+                                               ("zh-Hans", "不是您想问的？")])
+async def test_a_close_call_between_two_questions_answers_the_best_guess_then_offers_the_other(
+        bank: Bank, language: str, heading: str) -> None:
+    ranking = [("ttps.quota", 0.6), ("ttps.processing_time", 0.6)]
+    [answer, offer], events = await run(bank, tracker("TTPS quota or time?", "ask_scheme_info", ranking,
+                                                      language=language))
+    assert not answer["text"].startswith(heading) and offer["text"].startswith(heading)
+    assert [b["payload"] for b in offer["buttons"]] == ['/ask_processing_time{"question":"ttps.processing_time"}']
+    assert '/ask_processing_time{"question":"ttps.processing_time"}' not in [b["payload"] for b in answer["buttons"]]
+    assert SlotSet("answer_question", "ttps.quota") in events
+
+
 async def test_a_button_naming_an_entry_answers_it_and_its_more_part(bank: Bank) -> None:
     [message], _ = await run(bank, tracker("/ask_processing_time", "ask_processing_time",
                                            entities={"question": "ttps.processing_time"}, language="zh-Hant"))
@@ -131,3 +146,25 @@ async def test_an_office_question_naming_a_listed_place_is_answered_from_the_off
                 entities={"location": "Chongqing"})
     [message], _ = await run(bank, t)
     assert "Chengdu" in message["text"]
+
+
+@pytest.mark.parametrize("language, must_say", [("en", "28 Dec 2022"), ("zh-Hant", "2022年12月28日"),
+                                                ("zh-Hans", "2022年12月28日")])
+async def test_since_when_after_an_answer_gives_its_dated_changes(bank: Bank, language: str, must_say: str) -> None:
+    [message], events = await run(bank, tracker("and since when?", "ask_scheme_info", [("ttps.processing_time", 0.3)],
+                                                since_when=True, answer_question="ttps.quota", language=language))
+    assert must_say in message["text"] and "https://www.immd.gov.hk/eng/services/visas/TTPS.html" in message["text"]
+    assert events == []
+
+
+async def test_since_when_after_an_answer_with_no_dated_change_says_so_and_guesses_nothing(bank: Bank) -> None:
+    [message], _ = await run(bank, tracker("since when?", "ask_processing_time", [("ttps.quota", 0.2)],
+                                           since_when=True, answer_question="ttps.processing_time"))
+    assert message["text"].startswith("I have no dated change on record") and "1 Jan 2026" in message["text"]
+
+
+async def test_since_when_naming_another_scheme_is_a_question_of_its_own(bank: Bank) -> None:
+    [message], _ = await run(bank, tracker("since when does GEP take that long?", "ask_processing_time",
+                                           [("gep.processing_time", 0.5)], entities={"scheme": "GEP"},
+                                           since_when=True, answer_question="ttps.quota"))
+    assert "extensions 2 to 3 weeks" in message["text"]

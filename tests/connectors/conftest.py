@@ -1,19 +1,27 @@
-"""Fixtures for the channel tests: state stores, fake platform API servers, a real Sanic app with a channel mounted."""
+"""Fixtures for the channel tests: state stores, fake platform API servers, a real Sanic app with a channel mounted;
+and what the platform channels' fuzz tests share (importable as ``tests.connectors.conftest``)."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import socket
+import subprocess
+import time
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable, Optional
+from typing import Any, Awaitable, Callable, Iterable, Optional
 from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 import redis
+import redis.exceptions
 from aiohttp import web
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from rasa.core.channels.channel import InputChannel, UserMessage, register
 from sanic import Sanic
 
@@ -73,6 +81,109 @@ async def redis_store():
 def any_store(request: pytest.FixtureRequest):
     """Every StateStore implementation, for the tests they must all pass."""
     return request.getfixturevalue(f"{request.param}_store")
+
+
+REDIS_DOWN = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+"""What redis-py raises for every call while Redis is unreachable."""
+
+
+class FlakyStore:
+    """A state store that can go down (`down`), go down after a number of calls (`fail_after`), or fail on the
+    keys starting with `fail_on`: such calls raise what redis-py raises while Redis is unreachable."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+        self.down = False
+        self.fail_after: Optional[int] = None
+        self.fail_on: Optional[str] = None
+
+    def _check(self, key: str) -> None:
+        if self.fail_after is not None:
+            self.fail_after -= 1
+            if self.fail_after < 0:
+                self.down = True
+        if self.down or (self.fail_on is not None and key.startswith(self.fail_on)):
+            raise REDIS_DOWN
+
+    async def claim(self, key: str, ttl_s: float) -> bool:
+        self._check(key)
+        return await self.store.claim(key, ttl_s)
+
+    async def get(self, key: str) -> Optional[str]:
+        self._check(key)
+        return await self.store.get(key)
+
+    async def put(self, key: str, value: str, ttl_s: Optional[float] = None) -> None:
+        self._check(key)
+        await self.store.put(key, value, ttl_s)
+
+    async def pop(self, key: str) -> Optional[str]:
+        self._check(key)
+        return await self.store.pop(key)
+
+    async def delete(self, key: str) -> None:
+        self._check(key)
+        await self.store.delete(key)
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+@pytest.fixture
+def flaky_store(sqlite_store) -> FlakyStore:
+    return FlakyStore(sqlite_store)
+
+
+@dataclass
+class LocalRedis:
+    """A throw-away redis-server of the test's own (a temporary folder, a free port), never the machine's shared
+    Redis: stopping it disturbs nobody."""
+
+    folder: Path
+    port: int
+    process: Optional[subprocess.Popen] = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def _wait(self, up: bool) -> None:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as probe:
+                probe.settimeout(0.2)
+                if (probe.connect_ex(("127.0.0.1", self.port)) == 0) == up:
+                    return
+            time.sleep(0.02)
+        raise TimeoutError(f"redis-server on {self.port} not {'up' if up else 'down'}")
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self._wait(up=True)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self._wait(up=False)
+
+
+@pytest.fixture
+def local_redis(tmp_path: Path):
+    """A redis-server started (and stopped) by the test; skipped where redis-server is not installed."""
+    import shutil
+
+    if shutil.which("redis-server") is None:
+        pytest.skip("redis-server is not installed")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = LocalRedis(tmp_path, port)
+    server.start()
+    yield server
+    server.stop()
 
 
 # --- fake platform servers -----------------------------------------------------------------------------------
@@ -247,3 +358,79 @@ async def serve():
         server.close()
         await server.wait_closed()
         await server.after_stop()
+
+
+# --- fuzzing: the rules restated independently of connectors/inbound.py (so the fuzzer checks the code, not itself),
+# the strategies and the settings the platform channels' fuzz tests share ---------------------------------------
+
+
+CAP = 2000
+"""The message length cap (connectors/inbound.py MAX_MESSAGE_CHARS), in characters once cleaned."""
+
+FUZZ = settings(max_examples=300, deadline=None,
+                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+"""About 300 requests a channel (10-40 s each): enough for the shapes below to meet every branch of the parsers."""
+
+FRESH = itertools.count(1)
+"""Update and message ids no earlier example used (a reused id is a duplicate, answered once)."""
+
+
+def unstorable(char: str) -> bool:
+    """Characters that must never reach Rasa: control characters (but tab, LF, CR) and lone surrogates."""
+    return unicodedata.category(char) in ("Cc", "Cs") and char not in "\t\n\r"
+
+
+def cleaned(text: str) -> str:
+    """A text without the unstorable characters (what the cap is measured on)."""
+    return "".join(c for c in text if not unstorable(c))
+
+
+def storable(*texts: Any) -> bool:
+    """Whether every text given (None and non-strings skipped) is free of unstorable characters."""
+    return not any(unstorable(c) for text in texts if isinstance(text, str) for c in text)
+
+
+def is_note(text: str) -> bool:
+    """The polite note on a message over the cap, in any of its languages."""
+    return "too long" in text or "太長" in text or "太长" in text
+
+
+def received_storable(messages: Iterable[Any]) -> bool:
+    """Nothing unstorable reached Rasa: text, sender id, message id, metadata."""
+    return all(storable(m.text, m.sender_id, m.message_id, *_strings(m.metadata)) for m in messages)
+
+
+def _strings(value: Any) -> Iterable[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+# --- strategies ----------------------------------------------------------------------------------------------------
+
+any_char = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())  # surrogates included
+special_texts = st.sampled_from([
+    "", " ", "\x00", "\ud800", "s\udfff", "hi\x00there", "高才通要咩條件？", "高才通申请条件是什么", "What is TTPS?",
+    "\u202egnp.exe", "\x1b[31m", "😀🇭🇰", "\x85\x9f", "\r\n\t", "/start", "/language zh-Hant", "/change_language{\"language\":[[[",
+    "]]>", "<xml>", "&amp;", "\ufffe\uffff",
+])
+texts = st.text(any_char, max_size=40) | special_texts
+long_texts = st.sampled_from([
+    "高才通" * 700, "x" * 2001, "x" * 2000 + "\x00" * 5, "ab " * 5000, "\ud800" * 2100, "問" * 10_000,
+    "y" * 10_000, "😀" * 2001, "x" * 1999 + "😀",
+])
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | texts,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(texts, inner, max_size=4),
+    max_leaves=10,
+)
+deep_bodies = st.sampled_from([
+    b"[" * 50_000 + b"]" * 50_000, b'{"a":' * 10_000 + b"1" + b"}" * 10_000, b"9" * 5000, b"\xff\xfe\x00",
+    b"", b" ", b"null", b"NaN", b'{"update_id": 1e400}',
+])

@@ -2,12 +2,18 @@
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any, Optional
 
 import pytest
 
 from connectors.guards import MAX_BODY_BYTES
+from connectors.inbound import MAX_MESSAGE_CHARS
+from connectors.state import RedisStateStore
 from connectors.telegram import TelegramInput, set_webhook
+from connectors.texts import load_texts
+from talentbot.store_outages import LOCK_STORE, TRACKER_STORE, StoreUnavailable
+from tests.connectors.conftest import REDIS_DOWN
 
 pytestmark = pytest.mark.server
 
@@ -152,16 +158,140 @@ async def test_non_text_private_messages_get_a_polite_note(telegram, http, assis
 
 
 @pytest.mark.parametrize(
-    "body, status",
-    [(b"{not json", 400), (b"[]", 400), (b'{"message": {}}', 400), (b'{"update_id": 1, "message": {"text": "x"}}', 400),
-     (b'{"update_id": 1, "x": "' + b"a" * MAX_BODY_BYTES + b'"}', 413)],
-    ids=["malformed", "array", "no-update-id", "message-without-chat", "oversized"],
+    "body, status, problem",
+    [(b"{not json", 400, "not JSON"), (b"[]", 400, "not an array"), (b'{"message": {}}', 400, "update_id is missing"),
+     (b'{"update_id": 1, "message": {"text": "x"}}', 400, "message.chat is missing"),
+     (b"[" * 30_000 + b"]" * 30_000, 400, "not JSON"),
+     (b'{"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": {"id": "42\\u0000", "type": "private"},'
+      b' "text": "hi"}}', 400, "chat.id must be an integer"),
+     (b'{"update_id": 1, "x": "' + b"a" * MAX_BODY_BYTES + b'"}', 413, "too large")],
+    ids=["malformed", "array", "no-update-id", "message-without-chat", "nested-too-deep", "string-chat-id", "oversized"],
 )
-async def test_bad_bodies_get_a_clear_4xx(telegram, http, assistant, body: bytes, status: int) -> None:
+async def test_bad_bodies_get_a_clear_4xx(telegram, http, assistant, body: bytes, status: int, problem: str) -> None:
+    """A 4xx, not 200-and-ignore: Telegram gives up on a failed update after a few attempts, and shows the reason
+    in getWebhookInfo (connectors/telegram/protocol.py InboundError)."""
     _, url = telegram
     response = await http.post(url, content=body, headers={**HEADERS, "Content-Type": "application/json"})
-    assert response.status_code == status
+    assert response.status_code == status and problem in response.json()["error"]
     assert assistant.received == []
+
+
+@pytest.mark.parametrize("secret", ["s3crét".encode(), b"\xff\xfe", b"webhook-s3cret\x80"])
+async def test_a_secret_header_of_any_bytes_is_refused_not_a_crash(telegram, http, assistant, secret: bytes) -> None:
+    _, url = telegram
+    response = await http.post(url, json=update(40), headers={"X-Telegram-Bot-Api-Secret-Token": secret})
+    assert response.status_code == 403 and assistant.received == []
+
+
+def note(language: str) -> str:
+    return load_texts().texts["message_too_long"][language].split("{")[0]
+
+
+async def test_a_message_over_the_cap_gets_the_polite_note_and_never_reaches_rasa(telegram, http, assistant, telegram_api) -> None:
+    _, url = telegram
+    text = "高才通要咩條件？" * 400  # 3,200 characters: Telegram allows 4,096
+    for _ in range(2):  # the same update again: one note
+        response = await http.post(url, json=update(41, text), headers=HEADERS)
+        assert response.status_code == 200
+    [sent] = sent_texts(telegram_api)
+    assert sent["chat_id"] == "42" and sent["text"].startswith(note("zh-Hant")) and "3,200" in sent["text"]
+    assert assistant.received == []
+    at_the_cap = "x" * MAX_MESSAGE_CHARS
+    assert (await http.post(url, json=update(42, at_the_cap), headers=HEADERS)).status_code == 200
+    assert [m.text for m in assistant.received] == [at_the_cap]
+
+
+async def test_a_long_message_counts_once_cleaned(telegram, http, assistant) -> None:
+    _, url = telegram
+    text = "x" * MAX_MESSAGE_CHARS + "\x00" * 50
+    await http.post(url, json=update(43, text), headers=HEADERS)
+    assert [m.text for m in assistant.received] == ["x" * MAX_MESSAGE_CHARS]
+
+
+async def test_callback_data_reaches_rasa_cleaned(telegram, http, assistant) -> None:
+    _, url = telegram
+    query = {"update_id": 44, "callback_query": {
+        "id": "cbq-44", "chat_instance": "ci", "data": "/gre\x00et\ud800",
+        "from": {"id": 42, "is_bot": False, "first_name": "Ann", "language_code": "en"},
+        "message": {"message_id": 1, "date": 1, "chat": {"id": 42, "type": "private"}, "text": "?"}}}
+    body = json.dumps(query).encode()  # the lone surrogate as a JSON escape
+    assert (await http.post(url, content=body, headers=HEADERS)).status_code == 200
+    assert [m.text for m in assistant.received] == ["/greet"]
+
+
+# --- store outages: nothing lost ---------------------------------------------------------------------------------
+
+
+async def test_while_a_store_rasa_needs_is_down_the_user_is_told_politely(telegram, http, assistant, telegram_api) -> None:
+    """The tracker or lock store down: the outage refusal goes out through sendMessage, in the user's language, and
+    the update is acknowledged (the user knows to send it again); then answers resume."""
+    async def down_then_up(message) -> None:
+        if len(assistant.received) == 1:
+            raise StoreUnavailable(LOCK_STORE, REDIS_DOWN)
+        await message.output_channel.send_text_message(message.sender_id, "answer")
+
+    assistant.answer = down_then_up
+    _, url = telegram
+    assert (await http.post(url, json=update(50, "高才通要咩條件？"), headers=HEADERS)).status_code == 200
+    assert (await http.post(url, json=update(51, "高才通要咩條件？"), headers=HEADERS)).status_code == 200
+    refusal = load_texts().texts["store_outage"]["zh-Hant"]
+    assert [t["text"] for t in sent_texts(telegram_api)] == [refusal, "answer"]
+
+
+async def test_a_refusal_telegram_did_not_take_is_redelivered_and_answered_once(telegram, http, assistant, telegram_api) -> None:
+    """The tracker store down and the Bot API failing: the user heard nothing and nothing was stored, so the update
+    is answered 503 and its claim released. Telegram's redelivery is answered, once."""
+    async def outage_then_answer(message) -> None:
+        if len(assistant.received) == 1:
+            raise StoreUnavailable(TRACKER_STORE, REDIS_DOWN)
+        await message.output_channel.send_text_message(message.sender_id, "answer")
+
+    assistant.answer = outage_then_answer
+    telegram_api.answer("sendMessage", (502, {"ok": False, "error_code": 502, "description": "Bad Gateway"}))
+    _, url = telegram
+    first = await http.post(url, json=update(52), headers=HEADERS)
+    assert first.status_code == 503 and first.headers["Retry-After"]
+    redelivered = [await http.post(url, json=update(52), headers=HEADERS) for _ in range(3)]
+    assert [r.json()["status"] for r in redelivered] == ["ok", "duplicate", "duplicate"]
+    assert len(assistant.received) == 2  # refused (nothing stored), then answered
+    refusal = load_texts().texts["store_outage"]["en"]
+    assert [t["text"] for t in sent_texts(telegram_api)] == [refusal, "answer"]  # the refusal met the 502
+
+
+async def test_a_fault_in_the_assistant_gets_an_apology_not_a_500(telegram, http, assistant, telegram_api) -> None:
+    async def broken(message) -> None:
+        raise RuntimeError("bug")
+
+    assistant.answer = broken
+    _, url = telegram
+    for _ in range(2):
+        assert (await http.post(url, json=update(53, language="en"), headers=HEADERS)).status_code == 200
+    assert [t["text"] for t in sent_texts(telegram_api)] == [load_texts().texts["something_went_wrong"]["en"]]
+    assert len(assistant.received) == 1  # not redelivered: it would meet the same fault
+
+
+async def test_while_the_state_store_is_down_updates_are_left_with_telegram(local_redis, telegram_api, serve, http, assistant) -> None:
+    """The connectors' state store (Redis, its own server here) down: an update cannot be claimed, so it is not
+    taken (503, nothing sent, nothing to Rasa); after Redis is back, Telegram's redelivery is answered once."""
+    store = RedisStateStore(local_redis.url, prefix=f"test:{uuid.uuid4().hex}:")
+    channel = TelegramInput(TOKEN, SECRET, api_base_url=telegram_api.url, state=store)
+    url = f"{await serve(channel, assistant)}/webhooks/telegram/webhook"
+    try:
+        local_redis.stop()
+        for update_id in (60, 61):
+            down = await http.post(url, json=update(update_id, f"message {update_id}"), headers=HEADERS)
+            assert down.status_code == 503 and down.headers["Retry-After"]
+        assert assistant.received == [] and telegram_api.to("sendMessage") == []
+        local_redis.start()
+        for update_id in (60, 61, 60, 61):  # Telegram redelivers until it gets a 2xx, then may repeat once more
+            for _ in range(3):  # the first command on a connection Redis dropped may fail once
+                if (await http.post(url, json=update(update_id, f"message {update_id}"), headers=HEADERS)).status_code == 200:
+                    break
+        assert [m.text for m in assistant.received] == ["message 60", "message 61"]
+        assert [t["text"] for t in sent_texts(telegram_api)] == ["echo: message 60", "echo: message 61"]
+    finally:
+        await channel.bot.shutdown()
+        await store.close()
 
 
 async def test_proactive_message_to_a_namespaced_id(telegram, telegram_api) -> None:

@@ -6,14 +6,18 @@ from typing import Any, Optional
 import pytest
 
 from connectors.choices import Choice
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
 from connectors.telegram.protocol import (
     MAX_TEXT_LENGTH,
     InboundError,
     callback_data,
     inline_keyboard,
     language_payload,
+    load_update,
     parse_inbound,
     split_for_limits,
+    transient,
     verify_secret,
 )
 
@@ -36,7 +40,8 @@ def update(text: Optional[str] = "hi", chat_type: str = "private", chat_id: int 
 
 @pytest.mark.parametrize(
     "given, ok",
-    [("s3cret", True), ("S3CRET", False), ("", False), (None, False), ("s3cret ", False)],
+    [("s3cret", True), ("S3CRET", False), ("", False), (None, False), ("s3cret ", False),
+     ("s3crét", False), ("s3cret\udcff", False)],  # any header byte (Sanic hands undecodable ones as surrogates)
 )
 def test_verify_secret(given: Optional[str], ok: bool) -> None:
     assert verify_secret("s3cret", given) is ok
@@ -90,13 +95,73 @@ def test_callback_query() -> None:
     )
 
 
+def with_message(**fields: Any) -> dict:
+    data = update("hi")
+    data["message"].update(fields)
+    return data
+
+
+def callback(**fields: Any) -> dict:
+    query = {"id": "cbq1", "chat_instance": "ci", "data": "/greet",
+             "from": {"id": 42, "is_bot": False, "first_name": "Ann"}, **fields}
+    return {"update_id": 12, "callback_query": query}
+
+
 @pytest.mark.parametrize(
-    "data",
-    [[], "x", {}, {"update_id": "10"}, {"update_id": True}, {"update_id": 1, "message": {"text": "no chat"}}],
+    "data, problem",
+    [
+        ([], "a JSON object, not an array"),
+        ("x", "not a string"),
+        ({}, "update_id is missing"),
+        ({"update_id": "10"}, "update_id must be an integer"),
+        ({"update_id": True}, "update_id must be an integer, not a boolean"),
+        ({"update_id": 2**70}, "out of range"),
+        ({"update_id": 1, "message": {"text": "no chat"}}, "message.chat is missing"),
+        ({"update_id": 1, "message": "hi"}, "update.message must be an object"),
+        # a sender id is made of the chat id: never a string (NUL and all), a boolean or a 70-bit number
+        (with_message(chat={"id": "42\x00", "type": "private"}), "message.chat.id must be an integer"),
+        (with_message(chat={"id": True, "type": "private"}), "message.chat.id must be an integer"),
+        (with_message(chat={"id": -(2**70), "type": "private"}), "out of range"),
+        (with_message(chat={"id": 42, "type": ["private"]}), "message.chat.type must be a string"),
+        (with_message(text=123), "message.text must be a string, not a number"),
+        (with_message(text={"x": 1}), "message.text must be a string, not an object"),
+        (with_message(**{"from": {"id": 42, "language_code": 7}}), "language_code must be a string"),
+        (with_message(reply_to_message={"from": {"id": "bot"}}), "reply_to_message.from.id must be an integer"),
+        (callback(data=["a"]), "callback_query.data must be a string"),
+        (callback(id=5), "callback_query.id must be a string"),
+        (callback(**{"from": None}), "callback_query.from is missing"),
+        (callback(message={"chat": {"id": "x", "type": "private"}}), "callback_query.message.chat.id"),
+        ({"update_id": 1, "edited_message": {"chat": []}}, "malformed update"),  # a field we do not read
+    ],
 )
-def test_malformed_updates_raise(data: Any) -> None:
-    with pytest.raises(InboundError):
+def test_malformed_updates_raise_saying_what_is_wrong(data: Any, problem: str) -> None:
+    with pytest.raises(InboundError, match=problem.replace(".", r"\.").replace("(", r"\(")):
         parse_inbound(data, BOT, BOT_ID)
+
+
+@pytest.mark.parametrize("body", [b"", b"{not json", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b"1" * 5000])
+def test_load_update_refuses_what_is_not_json(body: bytes) -> None:
+    with pytest.raises(InboundError, match="not JSON"):
+        load_update(body)
+
+
+def test_callback_data_is_cleaned_like_text() -> None:
+    inbound = parse_inbound(callback(data="/gre\x00et\ud800"), BOT, BOT_ID)
+    assert (inbound.kind, inbound.text, inbound.chat_id) == ("callback", "/greet", 42)
+
+
+@pytest.mark.parametrize("chat_type, kind", [("private", "unsupported"), ("group", "ignored")])
+def test_a_text_of_control_characters_only_is_not_text(chat_type: str, kind: str) -> None:
+    assert parse_inbound(update("\x00\x07 \ud800", chat_type=chat_type, chat_id=-5), BOT, BOT_ID).kind == kind
+
+
+@pytest.mark.parametrize(
+    "error, later",
+    [(NetworkError("Bad Gateway"), True), (TimedOut(), True), (RetryAfter(3), True),
+     (BadRequest("chat not found"), False), (Forbidden("bot was blocked by the user"), False), (KeyError(), False)],
+)
+def test_which_bot_api_errors_mean_not_now(error: Exception, later: bool) -> None:
+    assert transient(error) is later
 
 
 @pytest.mark.parametrize(

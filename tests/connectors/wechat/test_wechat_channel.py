@@ -7,15 +7,21 @@ import secrets
 import time
 from typing import Optional
 
+import uuid
+
 import httpx
 import pytest
 import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
 from connectors.guards import MAX_BODY_BYTES, MAX_REQUEST_AGE_S
-from connectors.state import SQLiteStateStore
+from connectors.inbound import MAX_MESSAGE_CHARS
+from connectors.state import RedisStateStore, SQLiteStateStore
+from connectors.texts import load_texts
 from connectors.wechat import WeChatInput
 from connectors.wechat.protocol import TEXT_LIMIT_BYTES
+from talentbot.store_outages import TRACKER_STORE, StoreUnavailable
+from tests.connectors.conftest import REDIS_DOWN, FlakyStore
 
 pytestmark = pytest.mark.server
 
@@ -328,3 +334,109 @@ async def test_proactive_message_uses_the_customer_service_api_and_knows_the_win
     assert sent.json()["text"]["content"] == "[staff] 你好，我係人才服務窗口嘅同事。"
     with pytest.raises(ValueError):
         await output.send_text_message("telegram:42", "wrong channel")
+
+
+def safe_request(crypto: WeChatCrypto, plaintext: str | bytes, nonce: Optional[str] = None) -> tuple[dict, bytes]:
+    """(query, body) of a safe-mode message as WeChat sends it."""
+    query = signed_query(nonce=nonce)
+    envelope = xmltodict.parse(crypto.encrypt_message(plaintext, query["nonce"], query["timestamp"]))["xml"]
+    body = f"<xml><ToUserName>gh_talent</ToUserName><Encrypt><![CDATA[{envelope['Encrypt']}]]></Encrypt></xml>"
+    return {**query, "encrypt_type": "aes", "msg_signature": envelope["MsgSignature"]}, body.encode()
+
+
+@pytest.mark.parametrize("aes_key", [None, AES_KEY], ids=["plain", "safe"])
+async def test_a_message_over_the_cap_gets_the_polite_note_as_passive_reply(wechat, http, assistant, wechat_api, aes_key) -> None:
+    channel, url = await wechat(aes_key=aes_key)
+    crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
+
+    async def post(content: str, msg_id: str) -> httpx.Response:
+        if not aes_key:
+            return await http.post(url, params=signed_query(), content=message(content, msg_id=msg_id))
+        params, body = safe_request(crypto, message(content, msg_id=msg_id))
+        answer = await http.post(url, params=params, content=body)
+        if answer.text == "success":
+            return answer
+        reply = xmltodict.parse(answer.text)["xml"]
+        plain = crypto.decrypt_message(answer.text, reply["MsgSignature"], reply["TimeStamp"], reply["Nonce"])
+        return httpx.Response(200, headers={"content-type": "application/xml"}, text=plain)
+
+    long = "高才通申请条件是什么？" * 300  # 3,300 characters
+    replies = [await post(long, "9101") for _ in range(2)]  # WeChat's retry: answered once
+    assert reply_text(replies[0]).startswith(load_texts().texts["message_too_long"]["zh-Hans"].split("{")[0])
+    assert "3,300" in reply_text(replies[0]) and replies[1].text == "success"
+    assert assistant.received == [] and wechat_api.requests == []
+    at_the_cap = "优" * MAX_MESSAGE_CHARS
+    await post(at_the_cap + "\x85", "9102")  # at the cap once cleaned
+    assert [m.text for m in assistant.received] == [at_the_cap]
+
+
+async def test_text_reaches_rasa_cleaned(wechat, http, assistant) -> None:
+    _, url = await wechat()
+    await http.post(url, params=signed_query(), content=message("高才通\x85要咩\x9f條件？", msg_id="9201"))
+    assert [m.text for m in assistant.received] == ["高才通要咩條件？"]
+
+
+@pytest.mark.parametrize("aes_key", [None, AES_KEY], ids=["plain", "safe"])
+async def test_a_body_that_is_not_utf8_is_a_400_not_a_crash(wechat, http, assistant, aes_key) -> None:
+    _, url = await wechat(aes_key=aes_key)
+    params = {**signed_query(), "encrypt_type": "aes", "msg_signature": "0" * 40} if aes_key else signed_query()
+    answer = await http.post(url, params=params, content=b"<xml>\xff\xfe</xml>")
+    assert answer.status_code == 400 and "UTF-8" in answer.text
+    if aes_key:  # decrypted, but not UTF-8 inside
+        params, body = safe_request(WeChatCrypto(TOKEN, AES_KEY, APP_ID), b"<xml>\xff</xml>")
+        assert (await http.post(url, params=params, content=body)).status_code == 400
+    assert assistant.received == []
+
+
+@pytest.mark.parametrize("signature", ["签名", "%FF%FE", "0" * 40 + "\u00e9"])
+async def test_a_signature_of_any_characters_is_refused_not_a_crash(wechat, http, assistant, signature: str) -> None:
+    _, url = await wechat()
+    query = {**signed_query(), "signature": signature}
+    assert (await http.post(url, params=query, content=message())).status_code == 403
+    assert assistant.received == []
+
+
+async def test_while_a_store_rasa_needs_is_down_the_user_is_told_in_the_passive_reply(wechat, http, assistant) -> None:
+    async def down(message) -> None:
+        raise StoreUnavailable(TRACKER_STORE, REDIS_DOWN)
+
+    assistant.answer = down
+    _, url = await wechat()
+    answer = await http.post(url, params=signed_query(), content=message("高才通申请条件是什么", msg_id="9301"))
+    assert reply_text(answer) == load_texts().texts["store_outage"]["zh-Hans"]
+
+
+async def test_a_message_the_state_store_failed_midway_is_redelivered_and_answered_once(sqlite_store, wechat_api, http, serve, assistant) -> None:
+    """The state store fails after the message was claimed (here: recording the user's last message): nothing of
+    it went to Rasa, so it is released and answered 503; WeChat's retry is answered once."""
+    store = FlakyStore(sqlite_store)
+    channel = WeChatInput(TOKEN, APP_ID, "app_secret", api_base_url=wechat_api.url, state=store, http=http,
+                          reply_budget_s=BUDGET_S)
+    url = f"{await serve(channel, assistant)}/webhooks/wechat/webhook"
+    store.fail_on = "window:"
+    first = await http.post(url, params=signed_query(), content=message(msg_id="9401"))
+    assert first.status_code == 503 and assistant.received == []
+    store.fail_on = None
+    retries = [await http.post(url, params=signed_query(), content=message(msg_id="9401")) for _ in range(2)]
+    assert reply_text(retries[0]) == "echo: 高才通要咩條件？" and retries[1].text == "success"
+    assert len(assistant.received) == 1
+    await channel.drain()
+
+
+async def test_while_the_state_store_is_down_messages_are_left_with_wechat(local_redis, wechat_api, http, serve, assistant) -> None:
+    store = RedisStateStore(local_redis.url, prefix=f"test:{uuid.uuid4().hex}:")
+    channel = WeChatInput(TOKEN, APP_ID, "app_secret", api_base_url=wechat_api.url, state=store, http=http,
+                          reply_budget_s=BUDGET_S)
+    url = f"{await serve(channel, assistant)}/webhooks/wechat/webhook"
+    try:
+        local_redis.stop()
+        down = await http.post(url, params=signed_query(), content=message(msg_id="9501"))
+        assert down.status_code == 503 and assistant.received == [] and wechat_api.requests == []
+        local_redis.start()
+        answers = [await http.post(url, params=signed_query(), content=message(msg_id="9501")) for _ in range(3)]
+        answered = [a for a in answers if a.status_code == 200 and a.text != "success"]
+        assert [reply_text(a) for a in answered] == ["echo: 高才通要咩條件？"]
+        assert len(assistant.received) == 1
+    finally:
+        await channel.drain()
+        await store.close()

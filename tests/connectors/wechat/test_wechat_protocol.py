@@ -48,6 +48,8 @@ def test_signature_agrees_with_wechatpy() -> None:
         (None, str(NOW), "n", NOW, SignatureCheck.FORGED),
         (sign(TOKEN, str(NOW), ""), str(NOW), "", NOW, SignatureCheck.FORGED),
         ("", None, None, NOW, SignatureCheck.FORGED),
+        ("签名", str(NOW), "n", NOW, SignatureCheck.FORGED),  # hmac.compare_digest raised TypeError on non-ASCII
+        ("0" * 40, str(NOW), "n\ud800", NOW, SignatureCheck.FORGED),  # a lone surrogate cannot be signed
     ],
 )
 def test_verify_signature(
@@ -129,11 +131,34 @@ def test_parse_inbound(body: str, kind: str, text: Optional[str], event: Optiona
         xml("event", "", msg_id=None),  # event without Event
         '<!DOCTYPE xml [<!ENTITY a "aaaa">]><xml><ToUserName>&a;</ToUserName></xml>',
         b"\xff\xfe not utf-8",
+        xml("text", "<Content>hi</Content>").replace("<Content>hi", "<Content>hi&#0;"),  # not XML 1.0
+        xml("text", "<Content>hi</Content>").replace(str(NOW), str(2**64)),
+        xml("text", "<Content>hi</Content>").replace("oUser123", "o" * 129),
+        xml("text", "<Content>hi</Content>").replace("oUser123", "oUser\x85123"),  # C1 control: XML allows it
+        xml("text", "<Content>hi</Content>", msg_id="60547\x8568"),
+        xml("event", "<Event><a>subscribe</a></Event>", msg_id=None),
+        "<a>" * 20_000 + "</a>" * 20_000,
     ],
 )
 def test_malformed_bodies_raise_inbound_error(body: str | bytes) -> None:
-    with pytest.raises((InboundError, UnicodeDecodeError)):
+    with pytest.raises(InboundError):
         parse_inbound(body)
+
+
+@pytest.mark.parametrize(
+    "body, kind, text",
+    [
+        (xml("text", "<Content><![CDATA[高才通\x85要咩\x9f條件？]]></Content>"), "text", "高才通要咩條件？"),
+        (xml("text", "<Content>&#x85;&#x9f;</Content>"), "unsupported", None),  # nothing readable once cleaned
+        (xml("voice", "<Recognition><![CDATA[优才\x85怎么申请]]></Recognition>"), "text", "优才怎么申请"),
+        (xml("voice", "<Recognition>&#x85;</Recognition>"), "unsupported", None),
+        (xml("event", "<Event>CLICK</Event><EventKey><![CDATA[/ask\x9f_scheme_info]]></EventKey>", msg_id=None),
+         "text", "/ask_scheme_info"),
+    ],
+)
+def test_every_text_that_reaches_rasa_is_cleaned(body: str, kind: str, text: Optional[str]) -> None:
+    inbound = parse_inbound(body)
+    assert (inbound.kind, inbound.text) == (kind, text)
 
 
 def test_render_reply_swaps_sender_and_receiver() -> None:
@@ -146,6 +171,18 @@ def test_render_reply_swaps_sender_and_receiver() -> None:
         "MsgType": "text",
         "Content": "你好 <b>&",
     }
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a]]>b", "]]>]]>", "x]]><MsgType>image</MsgType><![CDATA[", "no\x00nul\ufffe", "]]", "]>"],
+)
+def test_a_reply_holding_the_end_of_a_cdata_section_stays_one_reply(text: str) -> None:
+    """wechatpy inserts the text into <![CDATA[...]]> as is: "]]>" in an answer ended the section early."""
+    inbound = parse_inbound(xml("text", "<Content>hi</Content>"))
+    reply = xmltodict.parse(render_reply(inbound, text, now=NOW))["xml"]
+    assert reply["MsgType"] == "text"
+    assert reply["Content"] == text.replace("\x00", "").replace("\ufffe", "")
 
 
 def test_long_answers_are_split_within_the_byte_limit() -> None:

@@ -10,7 +10,9 @@ import pytest
 from connectors.choices import Choice
 from connectors.whatsapp.protocol import (
     InboundError,
+    Notification,
     interactive_message,
+    load_notification,
     parse_inbound,
     text_message,
     verify_challenge,
@@ -48,6 +50,8 @@ def meta_signature(body: bytes, secret: str = SECRET) -> str:
         ("sha1=" + hashlib.sha1(b'{"a":1}').hexdigest(), False),
         ("", False),
         (None, False),
+        ("sha256=é", False),  # non-ASCII: hmac.compare_digest raised TypeError on such strings
+        ("sha256=\udcff", False),  # an undecodable header byte, as Sanic hands it over
     ],
 )
 def test_verify_signature(header: Optional[str], ok: bool) -> None:
@@ -81,23 +85,85 @@ def msg(kind: str, content: dict, wamid: str = "wamid.1") -> dict:
     ],
 )
 def test_parse_inbound_messages(message: dict, kind: str, text: Optional[str]) -> None:
-    [inbound] = parse_inbound(notification(message))
+    [inbound] = parse_inbound(notification(message)).messages
     assert (inbound.kind, inbound.text, inbound.wa_id, inbound.message_id) == (kind, text, "85291234567", "wamid.1")
 
 
 def test_status_callbacks_yield_nothing() -> None:
     statuses = [{"id": "wamid.9", "status": "delivered", "timestamp": "1", "recipient_id": "85291234567"}]
-    assert parse_inbound(notification(statuses=statuses)) == []
+    assert parse_inbound(notification(statuses=statuses)) == Notification([])
 
 
 @pytest.mark.parametrize(
-    "data",
-    [[], {}, {"entry": "x"}, {"entry": [{"changes": [{"field": "messages"}]}]},
-     notification({"type": "text", "text": {"body": "no id"}})],
+    "message, text",
+    [
+        (msg("text", {"body": "hi\x00 the\ud800re\x85"}), "hi there"),
+        (msg("interactive", {"type": "button_reply", "button_reply": {"id": "/gre\x00et", "title": "Hi"}}), "/greet"),
+        (msg("interactive", {"type": "list_reply", "list_reply": {"title": "TT\x1bPS"}}), "TTPS"),
+        (msg("button", {"payload": "ye\ud800s"}), "yes"),
+    ],
 )
-def test_malformed_notifications_raise(data: Any) -> None:
+def test_every_text_that_reaches_rasa_is_cleaned(message: dict, text: str) -> None:
+    [inbound] = parse_inbound(notification(message)).messages
+    assert inbound.text == text
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        msg("text", {"body": "\x00\x01 "}),  # nothing readable once cleaned
+        msg("text", {"body": 42}),
+        msg("interactive", {"type": ["button_reply"]}),
+        msg("interactive", {"type": "button_reply", "button_reply": {"id": {"x": 1}}}),
+    ],
+)
+def test_messages_with_nothing_readable_are_unsupported(message: dict) -> None:
+    [inbound] = parse_inbound(notification(message)).messages
+    assert (inbound.kind, inbound.text) == ("unsupported", None)
+
+
+@pytest.mark.parametrize("data", [[], {}, "x", None, 5, {"entry": "x"}, {"entry": {"changes": []}}])
+def test_a_body_that_is_no_notification_raises(data: Any) -> None:
     with pytest.raises(InboundError):
         parse_inbound(data)
+
+
+@pytest.mark.parametrize(
+    "bad, problem",
+    [
+        ({"type": "text", "text": {"body": "no id"}}, "id must be a non-empty string"),
+        (msg("text", {"body": "hi"}) | {"from": 85291234567}, "from must be a non-empty string, not a number"),
+        (msg("text", {"body": "hi"}) | {"from": "8529\x001234"}, "control characters"),
+        (msg("text", {"body": "hi"}) | {"id": "wamid.\ud800"}, "control characters"),
+        (msg("text", {"body": "hi"}) | {"id": "w" * 257}, "too long"),
+        (msg("text", "not an object"), "text must be an object"),
+        (msg("interactive", {"type": "button_reply", "button_reply": "x"}), "button_reply must be an object"),
+        ("a string", "a message must be an object"),
+    ],
+)
+def test_a_malformed_message_is_skipped_and_its_neighbours_kept(bad: Any, problem: str) -> None:
+    good = msg("text", {"body": "hello"}, wamid="wamid.good")
+    parsed = parse_inbound(notification(bad, good))
+    assert [m.message_id for m in parsed.messages] == ["wamid.good"]
+    [said] = parsed.unreadable
+    assert problem in said
+
+
+@pytest.mark.parametrize(
+    "entry",
+    ["x", {"changes": "x"}, {"changes": [{"field": "messages"}]}, {"changes": [{"field": "messages", "value": {"messages": 5}}]}],
+)
+def test_a_malformed_entry_or_change_is_skipped(entry: Any) -> None:
+    data = notification(msg("text", {"body": "hello"}))
+    data["entry"].insert(0, entry)
+    parsed = parse_inbound(data)
+    assert len(parsed.messages) == 1 and len(parsed.unreadable) == 1
+
+
+@pytest.mark.parametrize("body", [b"", b"{oops", b"\xff\xfe", b"[" * 100_000 + b"]" * 100_000, b"9" * 5000])
+def test_load_notification_refuses_what_is_not_json(body: bytes) -> None:
+    with pytest.raises(InboundError, match="not JSON"):
+        load_notification(body)
 
 
 def test_text_message_body() -> None:

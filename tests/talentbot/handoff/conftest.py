@@ -4,6 +4,7 @@ channel and the tracker, and the console running on a free port."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import socket
 import uuid
@@ -19,6 +20,7 @@ from sqlalchemy import create_engine, delete, text
 from talentbot.handoff.accounts import StaffDirectory
 from talentbot.handoff.models import messages, staff_login_failures, staff_sessions, staff_users, tickets
 from talentbot.handoff.store import SqlTicketStore
+from talentbot.store_outages import OutageLog
 
 POSTGRES_HOST, POSTGRES_PORT = "127.0.0.1", 5432
 POSTGRES_ADMIN_URL = f"postgresql://postgres@{POSTGRES_HOST}:{POSTGRES_PORT}/postgres"
@@ -161,15 +163,16 @@ class RunningConsole:
         return httpx.AsyncClient(base_url=self.base_url, timeout=10, cookies=cookies), response.json()["csrf_token"]
 
 
-@pytest.fixture
-async def console(store: SqlTicketStore, directory: StaffDirectory) -> AsyncIterator[RunningConsole]:
+@contextlib.asynccontextmanager
+async def running_console(store: SqlTicketStore, directory: StaffDirectory,
+                          outages: Optional[OutageLog] = None) -> AsyncIterator[RunningConsole]:
     """The real console application on 127.0.0.1 and a free port, with agents amy and ben and supervisor sue."""
     from talentbot.handoff.console import build_app
 
     for username, role in (("amy", "agent"), ("ben", "agent"), ("sue", "supervisor")):
         directory.add(username, role, PASSWORD, rounds=TEST_ROUNDS)
     deliver, transcripts, resume = RecordingDeliver(), FakeTranscripts(), FakeResume()
-    app = build_app(store, directory, deliver, transcripts, resume=resume)
+    app = build_app(store, directory, deliver, transcripts, resume=resume, outages=outages or OutageLog())
     runner = web.AppRunner(app, shutdown_timeout=2)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -179,3 +182,11 @@ async def console(store: SqlTicketStore, directory: StaffDirectory) -> AsyncIter
         yield RunningConsole(f"http://{host}:{port}", store, directory, deliver, transcripts, resume)
     finally:
         await asyncio.wait_for(runner.cleanup(), 10)
+        await asyncio.sleep(0.1)  # connections whose event stream the shutdown ended finish before the loop closes
+
+
+@pytest.fixture
+async def console(store: SqlTicketStore, directory: StaffDirectory) -> AsyncIterator[RunningConsole]:
+    """The real console application on 127.0.0.1 and a free port, with agents amy and ben and supervisor sue."""
+    async with running_console(store, directory) as running:
+        yield running

@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from talentbot.handoff import auth
-from talentbot.handoff.console import COOKIE_NAME, MAX_BODY_BYTES, MAX_REPLY_CHARS
+from talentbot.handoff.api_input import MAX_BODY_BYTES, MAX_REPLY_CHARS
+from talentbot.handoff.console import COOKIE_NAME
 from talentbot.handoff.models import staff_sessions
 from talentbot.handoff.store import Ticket
 from tests.talentbot.handoff.conftest import RunningConsole
@@ -20,6 +21,7 @@ from tests.talentbot.handoff.conftest import RunningConsole
 pytestmark = pytest.mark.server
 
 SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)> & </li>'
+JSON = {"Content-Type": "application/json"}
 
 
 def _open(console: RunningConsole, conversation_id: str = "telegram:42", **fields) -> Ticket:
@@ -257,15 +259,44 @@ async def test_script_in_a_message_is_stored_and_returned_as_text(console: Runni
     ({"text": ""}, 400),
     ({"text": "   "}, 400),
     ({"text": 42}, 400),
-    ({"text": "a\x00b"}, 400),
+    ({"text": "\x00\ud800 \x1b"}, 400),  # nothing left once cleaned
+    ({"text": ["hi"]}, 400),
+    ({"txt": "hi"}, 400),
     ({}, 400),
 ])
 async def test_bad_replies_are_refused(console: RunningConsole, body, status: int) -> None:
     ticket, client, headers = await _claimed(console)
     async with client:
-        response = await client.post(f"/api/tickets/{ticket.id}/messages", json=body, headers=headers)
+        response = await client.post(f"/api/tickets/{ticket.id}/messages", content=json.dumps(body).encode(),
+                                     headers={**headers, **JSON})  # JSON escapes: a lone surrogate as \\ud800
     assert response.status_code == status
+    assert response.json()["error"]
     assert console.store.messages(ticket.id) == [] and console.deliver.sent == []
+
+
+async def test_nul_and_lone_surrogates_are_taken_out_of_a_reply(console: RunningConsole) -> None:
+    """PostgreSQL refuses NUL and SQLite's driver cannot encode a lone surrogate (issue 12: a 500); neither shows on
+    a screen, so they are removed, as from the users' messages, and the rest is stored and delivered."""
+    ticket, client, headers = await _claimed(console)
+    async with client:
+        response = await client.post(f"/api/tickets/{ticket.id}/messages", headers={**headers, **JSON},
+                                     content=b'{"text": "Hel\\u0000lo \\ud800\\ud83d\\ude00 \\udfff!"}')
+    assert response.status_code == 201, response.text
+    assert response.json()["text"] == "Hello \U0001F600 !"  # a surrogate pair is one character and stays
+    assert [m.text for m in console.store.messages(ticket.id)] == ["Hello \U0001F600 !"]
+    assert console.deliver.sent == [("telegram", "telegram:42", "Hello \U0001F600 !")]
+
+
+async def test_a_reply_is_capped_after_cleaning(console: RunningConsole) -> None:
+    ticket, client, headers = await _claimed(console)
+    async with client:
+        at_cap = await client.post(f"/api/tickets/{ticket.id}/messages", headers=headers,
+                                   json={"text": "字" * MAX_REPLY_CHARS + "\x00" * 10})
+        over = await client.post(f"/api/tickets/{ticket.id}/messages", headers=headers,
+                                 json={"text": "字" * (MAX_REPLY_CHARS + 1)})
+    assert at_cap.status_code == 201
+    assert over.status_code == 413 and f"at most {MAX_REPLY_CHARS:,} characters" in over.json()["error"]
+    assert [len(m.text) for m in console.store.messages(ticket.id)] == [MAX_REPLY_CHARS]
 
 
 async def test_an_oversized_body_is_refused_before_it_is_read(console: RunningConsole) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from talentbot.qbank.arbitrate import FALLBACK_SIMILARITY, REWRITE_SIMILARITY, Best, arbitrate
+from talentbot.qbank.arbitrate import FALLBACK_SIMILARITY, REWRITE_SIMILARITY, Best, arbitrate, asks_since_when
 from talentbot.qbank.cues import load_cues
 
 CUES = load_cues()
@@ -98,3 +98,46 @@ def test_small_talk_that_asks_something_needs_a_less_close_entry() -> None:
     assert arbitrate("affirm", "ok and since when did that change?", Best("ask_scheme_info", 0.40), CUES) \
         == "ask_scheme_info"
     assert arbitrate("affirm", "ok great", Best("ask_scheme_info", 0.40), CUES) is None
+
+
+@pytest.mark.parametrize("text", ["Can I apply for TTPS?", "我可唔可以申請高才通？", "我能不能申请优才"])
+def test_a_bare_can_i_apply_asks_to_be_assessed(text: str) -> None:
+    """Nothing but "can I apply for <scheme>": the user wants to know whether they qualify."""
+    unnamed = text.replace("TTPS", " ").replace("高才通", " ").replace("优才", " ")
+    assert arbitrate("check_eligibility", text, STRONG, CUES, names_scheme=True, unnamed=unnamed) is None
+
+
+def test_can_i_apply_with_the_users_facts_asks_to_be_assessed() -> None:
+    text = "I earn about 3 million HKD a year, can I apply for TTPS?"
+    assert arbitrate("check_eligibility", text, STRONG, CUES, facts=True) is None
+    assert arbitrate("check_eligibility", text, STRONG, CUES, facts=False) == "ask_dependants"
+
+
+@pytest.mark.parametrize("text", ["我年薪三百萬港幣，可唔可以申請TTPS", "I'm 45 with a PhD, can I apply?"])
+def test_an_unplaced_request_with_the_users_facts_is_an_eligibility_check(text: str) -> None:
+    assert arbitrate("nlu_fallback", text, STRONG, CUES, facts=True) == "check_eligibility"
+    assert arbitrate("nlu_fallback", text, STRONG, CUES, facts=False) == "ask_dependants"
+
+
+@pytest.mark.parametrize("text", ["Can I apply for IANG before I have a job offer?",
+                                  "Can I apply for IANG if I graduated 3 years ago?", "如果我冇offer，可唔可以申請IANG？"])
+def test_facts_under_a_condition_make_a_rule_question_answered_from_the_bank(text: str) -> None:
+    assert arbitrate("check_eligibility", text, STRONG, CUES, facts=True) == "ask_dependants"
+
+
+@pytest.mark.parametrize("text", ["am I talking to a real person", "你係咪真人嚟㗎？", "你是真人吗"])
+def test_asking_whether_it_is_a_real_person_is_a_challenge_whatever_the_classifier_said(text: str) -> None:
+    assert arbitrate("nlu_fallback", text, None, CUES) == "bot_challenge"
+
+
+@pytest.mark.parametrize("text, intent", [("ok and since when did that change?", "affirm"), ("When was that changed?",
+                                          "nlu_fallback"), ("咁係幾時開始㗎？", "inform"), ("这个是从什么时候开始改的？", "thank")])
+def test_a_short_since_when_after_an_answer_goes_to_the_answer_action(text: str, intent: str) -> None:
+    assert asks_since_when(text, CUES)
+    assert arbitrate(intent, text, WEAK, CUES) == "ask_dependants"
+    assert arbitrate(intent, text, None, CUES) == "ask_scheme_info"
+
+
+def test_a_since_when_question_of_its_own_is_not_a_follow_up() -> None:
+    assert not asks_since_when("Since when has IANG covered graduates of the GBA campuses in the Mainland?", CUES)
+    assert not asks_since_when("How long does TTPS take?", CUES)

@@ -1,8 +1,11 @@
-"""Choosing the entry: the scheme the user means decides between look-alike questions; close calls are asked."""
+"""Choosing the entry: the scheme the user means decides between look-alike questions; a close call is answered
+with the best guess and the others offered, except that the same question of several schemes asks which scheme."""
 
 from __future__ import annotations
 
-from talentbot.qbank.choose import CLEAR_SIMILARITY_LEAD, MIN_SIMILARITY, Context, decide, scheme_fit
+from talentbot.qbank.choose import (
+    CLEAR_SIMILARITY_LEAD, MIN_SIMILARITY, OWN_QUESTION_SIMILARITY, Context, asks_about_previous, decide, scheme_fit,
+)
 from talentbot.qbank.index import Candidate
 from talentbot.qbank.model import Bank
 
@@ -36,8 +39,19 @@ def test_of_two_too_close_to_call_one_worded_clearly_closer_is_answered(bank: Ba
     tied = [Candidate("ttps.quota", 0.50, 0.30), Candidate("ttps.processing_time", 0.50, 0.31 + CLEAR_SIMILARITY_LEAD)]
     decision = decide(bank, tied, Context())
     assert decision.answer is not None and decision.answer.id == "ttps.processing_time"
+
+
+def test_two_different_questions_too_close_to_call_answer_the_best_guess_and_offer_the_other(bank: Bank) -> None:
+    """Asking first would make the user answer a question before getting any fact; the guess is usually right."""
     even = [Candidate("ttps.quota", 0.50, 0.30), Candidate("ttps.processing_time", 0.50, 0.32)]
-    assert decide(bank, even, Context()).choices
+    decision = decide(bank, even, Context())
+    assert decision.answer is not None and decision.answer.id == "ttps.quota"
+    assert [e.id for e in decision.alternatives] == ["ttps.processing_time"] and decision.choices == ()
+
+
+def test_a_clear_best_offers_no_alternatives(bank: Bank) -> None:
+    decision = decide(bank, [Candidate("ttps.quota", 0.6, 0.5), Candidate("ttps.processing_time", 0.3, 0.4)], Context())
+    assert decision.alternatives == ()
 
 
 def test_a_clear_best_is_answered_without_asking(bank: Bank) -> None:
@@ -76,3 +90,13 @@ def test_a_general_entry_is_second_choice_only_where_the_named_scheme_has_its_ow
     with_own = scheme_fit(parents, named, frozenset({"parents"}))
     assert with_own < without_own < 1.0
     assert scheme_fit(bank.by_id["gep.processing_time"], named) < with_own  # another scheme's entry: last
+
+
+def test_since_when_asks_about_the_previous_answer_unless_another_scheme_or_question_is_meant(bank: Bank) -> None:
+    previous = bank.by_id["ttps.quota"]
+    loose = [Candidate("ttps.processing_time", 0.5, OWN_QUESTION_SIMILARITY - 0.1)]
+    assert asks_about_previous(previous, loose)
+    assert asks_about_previous(previous, loose, named=("TTPS",))
+    assert not asks_about_previous(previous, loose, named=("GEP",))
+    assert not asks_about_previous(previous, [Candidate("ttps.processing_time", 0.5, OWN_QUESTION_SIMILARITY)])
+    assert not asks_about_previous(None, loose)

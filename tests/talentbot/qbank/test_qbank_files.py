@@ -39,6 +39,18 @@ def test_a_missing_source_or_a_future_date_is_refused(bank: Bank) -> None:
     assert any("in the future" in p for p in _problems(_with(bank, "ttps.quota", as_of=dt.date(2030, 1, 1))))
 
 
+def test_dated_changes_are_read_and_each_needs_every_language_a_source_and_a_past_date(bank: Bank) -> None:
+    [change] = bank.by_id["ttps.quota"].changed
+    assert change.date == dt.date(2022, 12, 28) and change.source.startswith("https://")
+    assert set(change.note) == {"en", "zh-Hant", "zh-Hans"}
+    unsaid = replace(change, note={k: v for k, v in change.note.items() if k != "zh-Hant"})
+    assert any("has no zh-Hant note" in p for p in _problems(_with(bank, "ttps.quota", changed=(unsaid,))))
+    sourceless = replace(change, source="")
+    assert any("has no source" in p for p in _problems(_with(bank, "ttps.quota", changed=(sourceless,))))
+    future = replace(change, date=dt.date(2030, 1, 1))
+    assert any("is in the future" in p for p in _problems(_with(bank, "ttps.quota", changed=(future,))))
+
+
 def test_an_over_long_answer_is_refused(bank: Bank) -> None:
     entry = bank.by_id["ttps.quota"]
     broken = _with(bank, "ttps.quota", answer={**entry.answer, "zh-Hant": "字" * 251})
