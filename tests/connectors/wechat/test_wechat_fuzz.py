@@ -132,6 +132,18 @@ def as_read(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n").strip()
 
 
+def possible_keys(case: Case) -> set[str]:
+    """The dedup keys a message the rules cannot predict (a field not a plain string) may have claimed: its MsgId's,
+    or, when it has none the channel can read, its sender's and CreateTime's, as xmltodict writes them."""
+    def written(value: Any) -> Optional[str]:
+        return as_read(str(value)) if isinstance(value, (str, int)) and not isinstance(value, bool) else None
+
+    msg_id, sender, created = (written(case.fields.get(n)) for n in ("MsgId", "FromUserName", "CreateTime"))
+    if msg_id:
+        return {f"msg:{msg_id}"}
+    return {f"event:{sender}:{created}"} if sender and created else set()
+
+
 @dataclass
 class Expected:
     status: int = 200
@@ -231,6 +243,8 @@ async def test_the_wechat_webhook_under_random_messages(webhooks: Webhooks, http
     want = expected(case) if case.kind == "message" else None
     if case.kind == "raw":
         assert not new
+    if want is None and case.kind == "message" and answer.status_code == 200:
+        webhooks.handled.update(possible_keys(case))  # taken, with a key only the channel knows: may be claimed
     if want is not None:
         if want.dedup in webhooks.handled:  # delivered before, in an earlier example
             want = Expected(200)
