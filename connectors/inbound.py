@@ -71,17 +71,26 @@ def sender_problem(sender: Any) -> Optional[str]:
     """
     if sender is None:
         return 'sender is missing: send "sender", a string naming the conversation (one per user, e.g. a UUID)'
-    if not isinstance(sender, str):
-        return f"sender must be a string, not {json_kind(sender)}"
-    if not sender.strip():
-        return "sender must not be empty"
-    if len(sender) > MAX_SENDER_CHARS:
-        return f"sender must be at most {MAX_SENDER_CHARS} characters"
-    if _UNSTORABLE.search(sender):
-        return "sender must not contain control characters or lone surrogates"
+    problem = id_problem(sender, "sender")
+    if problem:
+        return problem
     channel = claimed_channel(sender)
     if channel is not None:
         return f"sender ids starting with '{channel}:' belong to the {channel} channel"
+    return None
+
+
+def id_problem(value: Any, name: str) -> Optional[str]:
+    """What keeps `value` from being a conversation id that every store keeps as it is (`name` says which id, for
+    the message), or None. Any channel's namespace is fine here: `sender_problem` adds that rule for clients."""
+    if not isinstance(value, str):
+        return f"{name} must be a string, not {json_kind(value)}"
+    if not value.strip():
+        return f"{name} must not be empty"
+    if len(value) > MAX_SENDER_CHARS:
+        return f"{name} must be at most {MAX_SENDER_CHARS} characters"
+    if _UNSTORABLE.search(value):
+        return f"{name} must not contain control characters or lone surrogates"
     return None
 
 

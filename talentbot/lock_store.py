@@ -15,6 +15,12 @@ Redis cannot be reached Rasa raises a `LockError` that the REST channel turns in
   conversation's next message waits at most that long.
 
 Rasa's Redis client retries nothing: the first message after Redis is back is served normally.
+
+That client is synchronous: while it waits for Redis, the Rasa process's event loop waits with it, and every
+conversation of that process stands still. Rasa lets it wait 10 s for a connection and 10 s for each answer, so a
+Redis host that does not answer at all (a network cut or a dropped route, not a refused port) froze the process
+for 10 s per message. Here the waits are short (`SOCKET_TIMEOUT_S`, `CONNECT_TIMEOUT_S`; ``socket_timeout`` and
+``socket_connect_timeout`` in the endpoint's settings), so the message is refused within about a second instead.
 """
 
 from __future__ import annotations
@@ -32,6 +38,25 @@ from talentbot.store_outages import LOCK_STORE, OUTAGES, OutageLog, connection_f
 
 logger = logging.getLogger(__name__)
 
+SOCKET_TIMEOUT_S = 1.0
+"""Longest wait for Redis's answer to one command. A lock command takes well under a millisecond on a working Redis;
+a second allows for a slow disk save or fail-over, while an unreachable Redis stops a process's conversations for
+no longer than this."""
+
+CONNECT_TIMEOUT_S = 1.0
+"""Longest wait for a connection to Redis (a new connection after a failure, or for a new worker)."""
+
+
+def seconds(value: object, name: str) -> float:
+    """A timeout setting as seconds (the endpoint file may give a string, from an environment variable)."""
+    try:
+        timeout = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"lock store setting {name} must be a number of seconds, not {value!r}") from None
+    if not timeout > 0:
+        raise ValueError(f"lock store setting {name} must be more than 0 seconds, not {value!r}")
+    return timeout
+
 
 class RedisLockStore(RasaRedisLockStore):
     """Rasa's `RedisLockStore` (same settings, keys and locks); an unreachable Redis raises `StoreUnavailable`."""
@@ -41,7 +66,12 @@ class RedisLockStore(RasaRedisLockStore):
         # Rasa builds a custom lock store as `cls(endpoint_config=...)`; tests may pass the settings directly.
         if endpoint_config is not None:
             settings = {"host": endpoint_config.url or "localhost", **endpoint_config.kwargs, **settings}
+        connect_timeout = seconds(settings.pop("socket_connect_timeout", CONNECT_TIMEOUT_S), "socket_connect_timeout")
+        settings["socket_timeout"] = seconds(settings.get("socket_timeout", SOCKET_TIMEOUT_S), "socket_timeout")
         super().__init__(**settings)  # type: ignore[arg-type]
+        # Rasa's store takes no connect timeout (redis-py then waits socket_timeout); its pool makes connections
+        # from these settings only when a command needs one, so none exists yet.
+        self.red.connection_pool.connection_kwargs["socket_connect_timeout"] = connect_timeout
         self.outages = outages
 
     @asynccontextmanager

@@ -45,7 +45,9 @@ def bearer(authorization: Optional[str]) -> Optional[str]:
 def token_matches(authorization: Optional[str], token: Optional[str]) -> bool:
     """Whether the header carries exactly `token` (compared in constant time)."""
     given = bearer(authorization)
-    return bool(token) and given is not None and hmac.compare_digest(given.encode(), token.encode())
+    if not token or given is None:
+        return False
+    return hmac.compare_digest(given.encode(), token.encode())
 
 
 def _option_given(argv: List[str], *names: str) -> bool:
@@ -63,12 +65,13 @@ def server_arguments(argv: List[str], env: Mapping[str, str]) -> List[str]:
         argv += ["--interface", env.get(HOST_VARIABLE, "").strip() or DEFAULT_HOST]
     token = env.get(TOKEN_VARIABLE, "").strip()
     if token and not _option_given(argv, "-t", "--auth-token"):
-        argv += ["--auth-token", token]
+        argv.append(f"--auth-token={token}")  # one argument: a token may start with "-" (token_urlsafe)
     if not _option_given(argv, "--cors"):
         origins = env.get(CORS_VARIABLE, "").replace(",", " ").split()
         if origins:
             argv += ["--cors", *origins]
-    if "--enable-api" in argv and not (_option_given(argv, "-t", "--auth-token") or _option_given(argv, "--jwt-secret")):
+    has_token = _option_given(argv, "-t", "--auth-token") or _option_given(argv, "--jwt-secret")
+    if "--enable-api" in argv and not has_token:
         raise ValueError(f"--enable-api without a token would open the HTTP API to anyone: set {TOKEN_VARIABLE}")
     if "--cors" in argv and "*" in argv[argv.index("--cors") + 1:]:
         logger.warning("--cors * lets every web site call this server from its users' browsers")

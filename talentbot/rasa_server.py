@@ -5,7 +5,9 @@ this way.
 Beyond plain `rasa run`: the HTTP API token comes from RASA_AUTH_TOKEN (never the command line, where `ps` shows
 it) and travels in the Authorization header, never in URLs (talentbot.rasa_api_auth); the server listens on
 127.0.0.1 unless RASA_HOST or `--interface` says otherwise; CORS origins come from RASA_CORS_ORIGINS (none by
-default); a dead Sanic worker is replaced (talentbot.sanic_workers).
+default); a dead Sanic worker is replaced (talentbot.sanic_workers); request bodies are capped at 1 MiB
+(talentbot.rasa_body_limit); the HTTP API's conversation ids and bodies are checked and cleaned as the channels'
+input is (talentbot.rasa_api_input).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import os
 import sys
 
-from talentbot import rasa_adapters, rasa_api_auth, sanic_workers
+from talentbot import rasa_adapters, rasa_api_auth, rasa_api_input, rasa_body_limit, sanic_workers
 
 
 def main() -> None:
@@ -24,6 +26,8 @@ def main() -> None:
         sys.exit(f"talentbot.rasa_server: {error}")
     rasa_adapters.install()
     rasa_api_auth.install()
+    rasa_api_input.install()
+    rasa_body_limit.install()
     sanic_workers.install()
     from rasa.__main__ import main as rasa_main
 

@@ -1,9 +1,10 @@
 """How long one 10,000-character message takes through the trained NLU pipeline (tokenizer, featurizers, DIET,
 gazetteer, question-bank ranker).
 
-The channels cap a message at 2,000 characters (connectors/inbound.py), but Rasa's HTTP API (`/model/parse`,
-`/conversations/<id>/messages`) has no cap, so every NLU component must stay linear in the length: in issue 12 the
-gazetteer's overlap removal and the tokenizer's name masking were quadratic, and 「高才通」×5,000 took 27 s.
+The channels and Rasa's HTTP API cap a message at 2,000 characters (connectors/inbound.py,
+talentbot/rasa_api_input.py), but every NLU component must still stay linear in the length, the cap being no excuse
+for a step that blows up: in issue 12 the gazetteer's overlap removal and the tokenizer's name masking were
+quadratic, and 「高才通」×5,000 took 27 s.
 """
 
 from __future__ import annotations

@@ -1,13 +1,18 @@
-"""Fixtures that start the real assistant: the trained model in a Rasa server, and the action server."""
+"""Fixtures that start the real assistant: the trained model in a Rasa server, and the action server; and the
+production set-up on stores of the test's own, for the tests that stop a store while users write (importable as
+``tests.e2e.conftest``)."""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import socket
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Mapping, Optional
 
 import httpx
 import pytest
@@ -17,6 +22,7 @@ from talentbot import paths
 from talentbot.devserver import RunningAssistant, assistant, production_env
 from talentbot.tracker_store import sqlite_endpoint
 from talentbot.training import model_path
+from tests.conftest import LocalPostgres, LocalRedis, postgres_bin
 
 CREDENTIALS = {
     "connectors.rest.RestInput": None,
@@ -33,6 +39,7 @@ class Client:
     """The REST channel and HTTP API of a running assistant."""
 
     running: RunningAssistant
+    database: Optional[str] = None  # the PostgreSQL database of the production set-up (production_bot)
 
     @property
     def url(self) -> str:
@@ -59,15 +66,22 @@ def trained_model():
     return model
 
 
-def start(workdir, endpoints, env=None) -> Iterator[Client]:
+@contextlib.contextmanager
+def logs_shown_on_failure(workdir: Path) -> Iterator[None]:
+    """Prints the end of the servers' logs when starting or running them fails."""
     try:
-        with assistant(trained_model(), workdir, endpoints, CREDENTIALS, env=env) as running:
-            yield Client(running)
+        yield
     except Exception:
         for log in ("rasa.log", "actions.log"):
             if (workdir / log).exists():
                 print(f"--- {log}\n" + (workdir / log).read_text(errors="replace")[-6000:])
         raise
+
+
+def start(workdir, endpoints, env=None) -> Iterator[Client]:
+    with logs_shown_on_failure(workdir):
+        with assistant(trained_model(), workdir, endpoints, CREDENTIALS, env=env) as running:
+            yield Client(running)
 
 
 @pytest.fixture(scope="session")
@@ -120,3 +134,86 @@ def browser() -> Iterator:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+# --- store outages: the production set-up on a PostgreSQL and a Redis of the test's own -----------------------------
+# (test_store_outages.py: the REST channel and socket.io; test_platform_outage.py: Telegram's webhook). The stores
+# are `LocalPostgres` and `LocalRedis` (a temporary folder, free ports), never the machine's shared PostgreSQL (5432)
+# and Redis (6379); socket.io's rooms, the handoff queue and the channels' state store use them too, so nothing of a
+# run touches shared services.
+
+TURNS = ["hello", "What is TTPS?", "thank you", "你们好", "高才通係咩？"]
+"""What users write, in turn; none asks for a person (a handoff would take later messages away from the bot)."""
+LANGUAGE_OF_TURN = {
+    "hello": "en", "What is TTPS?": "en", "thank you": "en", "你们好": "zh-Hans", "高才通係咩？": "zh-Hant",
+}
+"""The language of each turn: the language of its outage refusal."""
+
+
+@dataclass
+class Stack:
+    """A running production set-up and its stores."""
+
+    postgres: LocalPostgres
+    redis: LocalRedis
+    url: str
+    workdir: Path
+    database: str = "talentbot"
+
+    def stored_user_messages(self) -> Counter:
+        """How many times each (sender id, text) is in the tracker store's ``events`` table as a user message."""
+        engine = sqlalchemy.create_engine(f"{self.postgres.url}/{self.database}")
+        try:
+            with engine.connect() as connection:
+                query = sqlalchemy.text("SELECT sender_id, data FROM events WHERE type_name = 'user'")
+                rows = connection.execute(query)
+                return Counter((sender, json.loads(data).get("text")) for sender, data in rows)
+        finally:
+            engine.dispose()
+
+    def stored_user_texts(self) -> Counter:
+        """How many times each text is in the tracker store as a user message, whoever sent it."""
+        texts: Counter = Counter()
+        for (_, text), count in self.stored_user_messages().items():
+            texts[text] += count
+        return texts
+
+    def rasa_log(self) -> str:
+        return (self.workdir / "rasa.log").read_text(errors="replace")
+
+
+@contextlib.contextmanager
+def production_stack(tmp_path_factory: pytest.TempPathFactory, name: str,
+                     env: Optional[Mapping[str, str]] = None) -> Iterator[Stack]:
+    """The production set-up (bot/endpoints.production.yml, two Sanic workers) on a PostgreSQL and a Redis of its
+    own, with `env` added to the servers' environment (a platform channel's secrets, say); stopped and removed on
+    leaving. Skips when PostgreSQL's programs are not installed."""
+    if postgres_bin() is None:
+        pytest.skip("PostgreSQL's programs (initdb, pg_ctl) are not installed under /usr/lib/postgresql")
+    model = trained_model()
+    postgres = LocalPostgres.create()
+    redis = LocalRedis(tmp_path_factory.mktemp("redis"))
+    workdir = tmp_path_factory.mktemp(name)
+    try:
+        postgres.start()
+        redis.start()
+        full_env = production_env({
+            **os.environ,
+            "DB_HOST": "127.0.0.1", "DB_PORT": str(postgres.port), "DB_NAME": "talentbot", "DB_USER": "postgres",
+            "DB_PASSWORD": "", "DB_LOGIN_DB": "postgres", "HANDOFF_DB_URL": "",
+            "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis.port), "REDIS_DB": "0",
+            "CONNECTORS_STATE_URL": f"redis://127.0.0.1:{redis.port}/1",
+            **(env or {}),
+        })
+        with logs_shown_on_failure(workdir):
+            with assistant(model, workdir, paths.ENDPOINTS_PRODUCTION, env=full_env) as running:
+                yield Stack(postgres, redis, running.url, workdir)
+    finally:
+        redis.stop()
+        postgres.destroy()
+
+
+def outage_lines(log: str, store: str) -> List[str]:
+    """The lines saying an outage of `store` ("tracker store", "lock store", "handoff queue") started."""
+    return [line for line in log.splitlines() if f"The {store} is unreachable (" in line]
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from typing import Optional
 
 import httpx
 import pytest
@@ -18,14 +19,15 @@ def sender() -> str:
     return f"test:{uuid.uuid4().hex[:12]}"
 
 
-def reply_language(replies) -> str:
+def reply_language(replies) -> Optional[str]:
     text = " ".join(r.get("text", "") for r in replies)
     return detect(text, current=None).language
 
 
 @pytest.mark.parametrize(
     "message, language",
-    [("hello there", EN), ("你好呀，我想問下嘢", ZH_HANT), ("您好，请问一下", ZH_HANS), ("thanks a lot", EN), ("唔該晒", ZH_HANT), ("谢谢你", ZH_HANS)],
+    [("hello there", EN), ("你好呀，我想問下嘢", ZH_HANT), ("您好，请问一下", ZH_HANS), ("thanks a lot", EN),
+     ("唔該晒", ZH_HANT), ("谢谢你", ZH_HANS)],
 )
 def test_replies_in_the_language_of_the_message(bot, message, language) -> None:
     replies = bot.send(sender(), message)
@@ -129,13 +131,15 @@ def test_a_long_message_does_not_hold_up_another_user(bot) -> None:
     assert asyncio.run(both()) < 10  # another user's "hello" waited 26 s
 
 
-def test_the_nlu_reads_a_10000_character_message_in_linear_time(bot) -> None:
-    """The HTTP API's parse endpoint has no length cap: the NLU itself must not be quadratic (gazetteer, masking)."""
+def test_the_nlu_reads_a_message_at_the_cap_quickly(bot) -> None:
+    """The HTTP API's parse endpoint takes as much as the channels (2,000 characters; more gets 413, see
+    test_rasa_api_input.py); the NLU's cost per character is tested in tests/talentbot/nlu/test_long_messages.py and
+    the bench times 10,000 characters in process ("long message")."""
     started = time.perf_counter()
     parsed = httpx.post(f"{bot.url}/model/parse", headers={"Authorization": f"Bearer {bot.running.token}"},
-                        json={"text": ("高才通" * 3_334)[:10_000]}, timeout=120)
-    assert parsed.status_code == 200 and len(parsed.json()["entities"]) == 3_333
-    assert time.perf_counter() - started < 15  # the bench times it ("long message"); quadratic was ~40 s
+                        json={"text": "高才通" * 666}, timeout=120)  # 1,998 characters
+    assert parsed.status_code == 200 and len(parsed.json()["entities"]) == 666
+    assert time.perf_counter() - started < 10
 
 
 @pytest.mark.parametrize(

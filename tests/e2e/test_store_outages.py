@@ -13,27 +13,18 @@ shared PostgreSQL (5432) and Redis (6379). PostgreSQL refuses to run as root, so
 from __future__ import annotations
 
 import asyncio
-import json
-import os
-import socket
 import statistics
 import time
 import uuid
-from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Callable, Dict, Iterator, List, Optional
+from typing import Any, Callable, Dict, Iterator, List, Optional
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from connectors.outage import RETRY_AFTER_S
 from connectors.texts import load_texts
-from talentbot import paths
-from talentbot.devserver import assistant, production_env
-from talentbot.training import model_path
-from tests.conftest import LocalPostgres, LocalRedis, postgres_bin
+from tests.e2e.conftest import LANGUAGE_OF_TURN, TURNS, Stack, outage_lines, production_stack
 
 pytestmark = pytest.mark.server
 
@@ -44,9 +35,8 @@ OUTAGE_S = 8.0
 """How long the store stays down (issue 12 saw 20-22 s; a few seconds already cover hundreds of messages)."""
 AFTER_S = 8.0
 """Traffic after the store is back."""
-TURNS = ["hello", "What is TTPS?", "thank you", "你们好", "高才通係咩？"]
-"""What users write, in turn; none asks for a person (a handoff would take later messages away from the bot)."""
-LANGUAGE_OF_TURN = {"hello": "en", "What is TTPS?": "en", "thank you": "en", "你们好": "zh-Hans", "高才通係咩？": "zh-Hant"}
+
+
 @dataclass
 class Sent:
     """One message and what became of it."""
@@ -80,60 +70,12 @@ class Run:
         return [m for m in self.messages if m not in self.answered() and m not in self.refused()]
 
 
-@dataclass
-class Stack:
-    postgres: LocalPostgres
-    redis: LocalRedis
-    url: str
-    workdir: Path
-    database: str = "talentbot"
-
-    def stored_user_texts(self) -> Counter:
-        engine = sa.create_engine(f"{self.postgres.url}/{self.database}")
-        try:
-            with engine.connect() as connection:
-                rows = connection.execute(sa.text("SELECT data FROM events WHERE type_name = 'user'")).scalars()
-                return Counter(json.loads(data).get("text") for data in rows)
-        finally:
-            engine.dispose()
-
-    def rasa_log(self) -> str:
-        return (self.workdir / "rasa.log").read_text(errors="replace")
-
-
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory) -> Iterator[Stack]:
     """The production set-up (bot/endpoints.production.yml, two Sanic workers) on a PostgreSQL and a Redis of its
-    own; socket.io's rooms and the handoff queue use them too, so nothing of the run touches shared services."""
-    if postgres_bin() is None:
-        pytest.skip("PostgreSQL's programs (initdb, pg_ctl) are not installed under /usr/lib/postgresql")
-    model = model_path()
-    if not model.exists():
-        pytest.fail(f"no trained model {model.name}: run `make train` (make test does it before these tests)")
-    postgres = LocalPostgres.create()
-    redis = LocalRedis(tmp_path_factory.mktemp("redis"))
-    workdir = tmp_path_factory.mktemp("outages")
-    try:
-        postgres.start()
-        redis.start()
-        env = production_env({
-            **os.environ,
-            "DB_HOST": "127.0.0.1", "DB_PORT": str(postgres.port), "DB_NAME": "talentbot", "DB_USER": "postgres",
-            "DB_PASSWORD": "", "DB_LOGIN_DB": "postgres", "HANDOFF_DB_URL": "",
-            "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis.port), "REDIS_DB": "0",
-            "CONNECTORS_STATE_URL": f"redis://127.0.0.1:{redis.port}/1",
-        })
-        try:
-            with assistant(model, workdir, paths.ENDPOINTS_PRODUCTION, env=env) as running:
-                yield Stack(postgres, redis, running.url, workdir)
-        except Exception:
-            for log in ("rasa.log", "actions.log"):
-                if (workdir / log).exists():
-                    print(f"--- {log}\n" + (workdir / log).read_text(errors="replace")[-6000:])
-            raise
-    finally:
-        redis.stop()
-        postgres.destroy()
+    own (tests/e2e/conftest.py)."""
+    with production_stack(tmp_path_factory, "outages") as running:
+        yield running
 
 
 async def converse(url: str, sender: str, tag: str, run: Run, stop: asyncio.Event,
@@ -176,7 +118,7 @@ async def traffic_through(outage: Callable[[], None], recovery: Callable[[], Non
     return run
 
 
-def check_and_count(run: Run, stack: Stack, store: str) -> Dict[str, object]:
+def check_and_count(run: Run, stack: Stack, store: str) -> Dict[str, Any]:
     texts = load_texts()
     stored = stack.stored_user_texts()
     answered, refused = run.answered(), run.refused()
@@ -203,10 +145,6 @@ def check_and_count(run: Run, stack: Stack, store: str) -> Dict[str, object]:
     assert {m.sender for m in answered if m.sent_at > run.up_at} == {m.sender for m in run.messages}
     assert counts["refused_after_recovery"] == 0
     return counts
-
-
-def outage_lines(log: str, store: str) -> List[str]:
-    return [line for line in log.splitlines() if f"The {store} is unreachable (" in line]
 
 
 def test_a_redis_outage_refuses_politely_and_loses_nothing(stack) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 from typing import Dict, Optional
 
 import pytest
@@ -14,7 +15,7 @@ from rasa.utils.endpoints import EndpointConfig, read_endpoint_config
 
 from talentbot import paths
 from talentbot.devserver import production_env
-from talentbot.lock_store import RedisLockStore
+from talentbot.lock_store import CONNECT_TIMEOUT_S, SOCKET_TIMEOUT_S, RedisLockStore
 from talentbot.store_outages import LOCK_STORE, OutageLog, StoreUnavailable
 
 
@@ -129,3 +130,63 @@ def test_the_production_endpoints_name_this_lock_store(monkeypatch):
         monkeypatch.setenv(name, value)
     config = read_endpoint_config(str(paths.ENDPOINTS_PRODUCTION), "lock_store")
     assert config.type == "talentbot.lock_store.RedisLockStore"
+
+
+@pytest.fixture
+def silent_port():
+    """A port that takes TCP connections (the kernel's accept queue) but never reads or answers: Redis hung, or a
+    proxy in front of a Redis that went away."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        yield server.getsockname()[1]
+
+
+@pytest.fixture
+def unreachable_port():
+    """A port whose connections never complete: its accept queue is full, so the kernel drops further SYNs, as a
+    blackholed host (a network cut, a dropped route) does."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(4):
+                filler = socket.socket()
+                filler.setblocking(False)
+                filler.connect_ex(("127.0.0.1", port))
+                fillers.append(filler)
+            time.sleep(0.1)
+            yield port
+        finally:
+            for filler in fillers:
+                filler.close()
+
+
+@pytest.mark.parametrize("port_fixture", ["silent_port", "unreachable_port"])
+def test_a_redis_that_never_answers_refuses_the_message_within_the_timeout(outages, port_fixture, request):
+    """Rasa's client waited 10 s, with the event loop (every conversation of the process) stopped meanwhile."""
+    store = RedisLockStore(host="127.0.0.1", port=request.getfixturevalue(port_fixture), outages=outages)
+    started = time.monotonic()
+    with pytest.raises(StoreUnavailable) as raised:
+        asyncio.run(handle(store, "web:a"))
+    assert time.monotonic() - started < CONNECT_TIMEOUT_S + SOCKET_TIMEOUT_S + 1
+    assert isinstance(raised.value.cause, redis.exceptions.TimeoutError)
+    assert LOCK_STORE in outages.down()
+
+
+def test_the_timeouts_come_from_the_endpoint_settings():
+    config = EndpointConfig(url="127.0.0.1", type="talentbot.lock_store.RedisLockStore", port="6390",
+                            socket_timeout="0.25", socket_connect_timeout=0.5)  # from ${VARIABLES}: strings too
+    kwargs = LockStore.create(config).red.connection_pool.connection_kwargs
+    assert (kwargs["socket_timeout"], kwargs["socket_connect_timeout"]) == (0.25, 0.5)
+    defaults = RedisLockStore(host="127.0.0.1", port=6390).red.connection_pool.connection_kwargs
+    assert (defaults["socket_timeout"], defaults["socket_connect_timeout"]) == (SOCKET_TIMEOUT_S, CONNECT_TIMEOUT_S)
+    assert SOCKET_TIMEOUT_S <= 2 and CONNECT_TIMEOUT_S <= 2
+
+
+@pytest.mark.parametrize("value", ["soon", "0", -1, None])
+def test_a_timeout_that_is_not_a_positive_number_is_refused_at_start_up(value):
+    with pytest.raises(ValueError, match="socket_timeout"):
+        RedisLockStore(host="127.0.0.1", port=6390, socket_timeout=value)

@@ -14,14 +14,16 @@ RUN = ["run", "--model", "models", "--enable-api"]
 @pytest.mark.parametrize(
     "argv, env, expected",
     [
-        (RUN, {"RASA_AUTH_TOKEN": "t0k"}, RUN + ["--interface", "127.0.0.1", "--auth-token", "t0k"]),
-        (RUN, {"RASA_AUTH_TOKEN": "t0k", "RASA_HOST": "10.0.0.5"}, RUN + ["--interface", "10.0.0.5", "--auth-token", "t0k"]),
-        (RUN + ["-i", "0.0.0.0"], {"RASA_AUTH_TOKEN": "t"}, RUN + ["-i", "0.0.0.0", "--auth-token", "t"]),
-        (RUN + ["--auth-token", "given"], {"RASA_AUTH_TOKEN": "env"}, RUN + ["--auth-token", "given", "--interface", "127.0.0.1"]),
+        (RUN, {"RASA_AUTH_TOKEN": "t0k"}, RUN + ["--interface", "127.0.0.1", "--auth-token=t0k"]),
+        (RUN, {"RASA_AUTH_TOKEN": "t0k", "RASA_HOST": "10.0.0.5"},
+         RUN + ["--interface", "10.0.0.5", "--auth-token=t0k"]),
+        (RUN + ["-i", "0.0.0.0"], {"RASA_AUTH_TOKEN": "t"}, RUN + ["-i", "0.0.0.0", "--auth-token=t"]),
+        (RUN + ["--auth-token", "given"], {"RASA_AUTH_TOKEN": "env"},
+         RUN + ["--auth-token", "given", "--interface", "127.0.0.1"]),
         (RUN, {"RASA_AUTH_TOKEN": "t", "RASA_CORS_ORIGINS": "https://a.example, https://b.example"},
-         RUN + ["--interface", "127.0.0.1", "--auth-token", "t", "--cors", "https://a.example", "https://b.example"]),
+         RUN + ["--interface", "127.0.0.1", "--auth-token=t", "--cors", "https://a.example", "https://b.example"]),
         (RUN + ["--cors", "https://c.example"], {"RASA_AUTH_TOKEN": "t", "RASA_CORS_ORIGINS": "https://a.example"},
-         RUN + ["--cors", "https://c.example", "--interface", "127.0.0.1", "--auth-token", "t"]),
+         RUN + ["--cors", "https://c.example", "--interface", "127.0.0.1", "--auth-token=t"]),
         (["run", "--model", "m"], {}, ["run", "--model", "m", "--interface", "127.0.0.1"]),  # no API: no token needed
         (["run", "actions"], {"RASA_AUTH_TOKEN": "t"}, ["run", "actions"]),
         (["train"], {"RASA_AUTH_TOKEN": "t"}, ["train"]),
@@ -31,6 +33,15 @@ RUN = ["run", "--model", "models", "--enable-api"]
 )
 def test_server_arguments(argv: List[str], env: Dict[str, str], expected: List[str]) -> None:
     assert server_arguments(argv, env) == expected
+
+
+def test_a_token_starting_with_a_dash_reaches_rasa_as_the_tokens_value() -> None:
+    """secrets.token_urlsafe starts with "-" one time in 64: as a separate argument Rasa's parser took it for an
+    option and `talentbot run` stopped with "argument -t/--auth-token: expected one argument"."""
+    from rasa.__main__ import create_argument_parser
+
+    arguments = create_argument_parser().parse_args(server_arguments(RUN, {"RASA_AUTH_TOKEN": "-x1_Yz"}))
+    assert arguments.auth_token == "-x1_Yz"
 
 
 def test_an_api_without_any_token_is_refused() -> None:
