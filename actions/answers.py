@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from typing import Any, Dict, List, Sequence, Text
+from typing import List, Sequence, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from talentbot.content import Content, Query, load_content, render, select
 from talentbot.content.model import ASK_CONTACT_OFFICE, LANGUAGES, SCHEMES
@@ -83,8 +84,9 @@ def typed_more_request(content: Content, query: Query, tracker: Tracker) -> list
     return previous_more_buttons(tracker)
 
 
-def asks_since_when(tracker: Tracker) -> bool:
-    """The QuestionBankRanker found a short "since when?" in the latest message."""
+def since_when_flag(tracker: Tracker) -> bool:
+    """The `since_when` flag the QuestionBankRanker set on the latest message (a short "since when?" found there
+    by talentbot.qbank.arbitrate.asks_since_when); read here, never re-derived from the text."""
     return bool(((tracker.latest_message or {}).get(QUESTION_BANK_KEY) or {}).get("since_when"))
 
 
@@ -114,7 +116,7 @@ class ActionAnswer(Action):
         return "action_answer"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         query = query_from_tracker(tracker)
         language = tracker.get_slot("language")
@@ -131,7 +133,7 @@ class ActionAnswer(Action):
             schemes = tuple(s for s in query.schemes if s in SCHEMES)
             remembered = query.remembered_scheme if query.remembered_scheme in SCHEMES else None
             previous = self._bank.get(tracker.get_slot(ANSWER_QUESTION_SLOT) or "")
-            if asks_since_when(tracker) and previous is not None and asks_about_previous(previous, candidates, schemes):
+            if since_when_flag(tracker) and previous is not None and asks_about_previous(previous, candidates, schemes):
                 _send(dispatcher, render_changes(self._content, previous, language))
                 return []
             decision = decide(self._bank, candidates, Context(named=schemes, remembered=remembered, previous=previous))

@@ -3,20 +3,30 @@ before any test).
 
 PostgreSQL and Redis instances of a test's own, in a temporary folder on free ports: a test that stops a store
 stops its own, never the machine's shared PostgreSQL (5432) or Redis (6379). PostgreSQL refuses to run as root, so
-as root its programs run as the ``postgres`` system user."""
+as root its programs run as the ``postgres`` system user.
+
+Fake platform API servers (`FakePlatform`: WeChat, the Telegram Bot API, WhatsApp's Graph API) for the channel tests
+(tests/connectors/) and the end-to-end tests (tests/e2e/)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 import os
 import pwd
 import shutil
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, Callable, Iterator, List, Optional
+from urllib.parse import parse_qsl
+
+from aiohttp import web
 
 from talentbot.devserver import free_port
 
@@ -101,6 +111,11 @@ class LocalRedis:
     port: int = field(default_factory=free_port)
     process: Optional[subprocess.Popen] = None
 
+    @property
+    def url(self) -> str:
+        """What redis-py and RedisStateStore connect with (database 0)."""
+        return f"redis://127.0.0.1:{self.port}/0"
+
     def start(self) -> None:
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
@@ -114,3 +129,106 @@ class LocalRedis:
             self.process.terminate()
             self.process.wait(timeout=START_TIMEOUT_S)
         wait_for_port(self.port, up=False)
+
+
+# --- fake platform servers ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Recorded:
+    """One request a fake platform received."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    def form(self) -> dict[str, str]:
+        """python-telegram-bot posts form fields; nested values are JSON strings."""
+        return dict(parse_qsl(self.body.decode("utf-8")))
+
+
+@dataclass
+class FakePlatform:
+    """A local HTTP server speaking a platform's API paths. It answers each path from the fixture file named
+    after it (``cgi-bin_message_custom_send.json`` for ``/cgi-bin/message/custom/send``; Telegram by method name:
+    ``sendMessage.json``), or from ``answer(path, ...)`` set by a test, and records every request."""
+
+    fixtures: Path
+    name_of: Callable[[str], str]
+    requests: list[Recorded] = field(default_factory=list)
+    answers: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
+    url: str = ""
+    delay_s: float = 0.0
+    _runner: Optional[web.AppRunner] = None
+
+    def answer(self, name: str, *responses: tuple[int, Any]) -> None:
+        """Queue answers for a fixture name (used once each, then the fixture file again)."""
+        self.answers.setdefault(name, []).extend(responses)
+
+    def to(self, name: str) -> list[Recorded]:
+        """The requests received on the path of a fixture name."""
+        return [r for r in self.requests if self.name_of(r.path) == name]
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        if self.delay_s:
+            await asyncio.sleep(self.delay_s)
+        self.requests.append(
+            Recorded(request.method, request.path, dict(request.query), dict(request.headers), body)
+        )
+        name = self.name_of(request.path)
+        if self.answers.get(name):
+            status, payload = self.answers[name].pop(0)
+            return web.json_response(payload, status=status)
+        path = self.fixtures / f"{name}.json"
+        if not path.exists():
+            return web.json_response({"error": f"no fixture {path.name}"}, status=404)
+        return web.json_response(json.loads(path.read_text(encoding="utf-8")))
+
+    async def start(self) -> "FakePlatform":
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+def path_name(path: str) -> str:
+    """A fixture name from a request path: ``/cgi-bin/message/custom/send`` -> ``cgi-bin_message_custom_send``."""
+    return path.strip("/").replace("/", "_")
+
+
+def telegram_method(path: str) -> str:
+    """The Bot API method of a request path: ``/bot<token>/sendMessage`` -> ``sendMessage``."""
+    return path.rstrip("/").rsplit("/", 1)[-1]
+
+
+@contextlib.contextmanager
+def serving_in_a_thread(fake: FakePlatform) -> Iterator[FakePlatform]:
+    """Serves `fake` from an event loop in a thread of its own, for servers started as other processes (the
+    end-to-end tests): it answers while they start, whatever event loops the test itself runs meanwhile. Read
+    what it recorded from the test's thread as it is (lists appended to under the GIL)."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, name=f"fake-platform-{id(fake)}", daemon=True)
+    thread.start()
+    try:
+        asyncio.run_coroutine_threadsafe(fake.start(), loop).result(timeout=START_TIMEOUT_S)
+        yield fake
+    finally:
+        asyncio.run_coroutine_threadsafe(fake.stop(), loop).result(timeout=START_TIMEOUT_S)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=START_TIMEOUT_S)
+        loop.close()

@@ -6,7 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Mapping
+from typing import Iterable, Mapping
 
 from talentbot.content.model import (
     ASK_LIVING_INFO,
@@ -15,6 +15,7 @@ from talentbot.content.model import (
     LANGUAGES,
     SCHEMES,
     TOPICS,
+    Change,
     Content,
     Entry,
     Localized,
@@ -108,14 +109,18 @@ def _heading(content: Content, answer: Answer, language: str) -> str:
 def _body(content: Content, entry: Entry, language: str, detail: bool) -> str:
     if not detail or entry.more is None:
         return entry.summary[language]
-    lines = [entry.more[language]]
-    if entry.changed:
-        lines.append(phrase(content, "changes", language))
-        lines += [
-            f"• {format_date(c.date, language)}: {c.note[language]}"
-            for c in sorted(entry.changed, key=lambda c: c.date)
-        ]
-    return "\n".join(lines)
+    return "\n".join([entry.more[language], *change_lines(content, entry.changed, language)])
+
+
+def change_lines(content: Content, changes: Iterable[Change], language: str) -> list[str]:
+    """The "changes" heading and one dated bullet per change, oldest first; nothing when there are none. Shared by
+    "tell me more" answers and the question bank's "since when?" replies, so both list changes alike."""
+    ordered = sorted(changes, key=lambda c: c.date)
+    if not ordered:
+        return []
+    return [phrase(content, "changes", language)] + [
+        f"• {format_date(c.date, language)}: {c.note[language]}" for c in ordered
+    ]
 
 
 def source_line(content: Content, sources: tuple[str, ...], as_of: date, language: str) -> str:

@@ -23,10 +23,10 @@ from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from talentbot.eligibility_chat.extract import extract
 from talentbot.nlu.gazetteer import Gazetteer
 from talentbot.nlu.names import entries_from_training_data
 from talentbot.nlu_output import QUESTION_BANK_KEY
-from talentbot.eligibility_chat.extract import extract
 from talentbot.qbank.arbitrate import FACTS_MATTER, Best, arbitrate, asks_since_when
 from talentbot.qbank.choose import Context, weigh
 from talentbot.qbank.cues import load_cues
@@ -34,6 +34,7 @@ from talentbot.qbank.index import Document, Index
 from talentbot.qbank.loader import read_bank
 from talentbot.qbank.model import Bank
 from talentbot.qbank.schemes import SCHEME_ENTITY, masker
+from talentbot.qbank.text import unnamed_features
 
 logger = logging.getLogger(__name__)
 
@@ -131,17 +132,18 @@ class QuestionBankRanker(GraphComponent):
 
     def _process(self, message: Message) -> None:
         text = message.get(TEXT) or ""
-        candidates, schemes = self._index.rank(text, self._config["ranking_length"])
+        unnamed, schemes = self._mask(text)  # once: the ranking, the facts and the arbitration all read it
+        candidates = self._index.rank_features(unnamed_features(unnamed, schemes), self._config["ranking_length"])
         weighed = weigh(self._bank, candidates, Context(named=schemes))
         similarity = {c.id: c.similarity for c in candidates}
         best = Best(self._intents[weighed[0][0].id], similarity[weighed[0][0].id]) if weighed else None
         intent = message.get(INTENT) or {}
         name = str(intent.get("name") or "")
-        unnamed, facts = None, False
-        if name in FACTS_MATTER:  # only there do the user's own facts and a bare "can I apply?" matter
-            unnamed = self._mask(text)[0]
-            facts = bool(extract(unnamed).values)
-        rewritten = arbitrate(name, text, best, self._cues, names_scheme=bool(schemes), unnamed=unnamed, facts=facts)
+        # only for these do the user's own facts matter (extracting them is the costly part)
+        facts = name in FACTS_MATTER and bool(extract(unnamed).values)
+        since_when = asks_since_when(text, self._cues)
+        rewritten = arbitrate(name, text, best, self._cues, names_scheme=bool(schemes), unnamed=unnamed, facts=facts,
+                              since_when=since_when)
         if rewritten is not None:
             confidence = best.similarity if best is not None and best.intent == rewritten else 1.0
             message.set(INTENT, {"name": rewritten, "confidence": confidence}, add_to_output=True)
@@ -151,7 +153,7 @@ class QuestionBankRanker(GraphComponent):
                 "ranking": [{"id": c.id, "score": c.score, "similarity": c.similarity} for c in candidates],
                 "schemes": list(schemes),
                 "rewritten_from": intent.get("name") if rewritten is not None else None,
-                "since_when": asks_since_when(text, self._cues),
+                "since_when": since_when,
             },
             add_to_output=True,
         )

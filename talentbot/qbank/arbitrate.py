@@ -71,13 +71,16 @@ class Best:
 
 
 def arbitrate(intent: str, text: str, best: Best | None, cues: Cues, names_scheme: bool = False,
-              unnamed: str | None = None, facts: bool = False) -> str | None:
+              unnamed: str | None = None, facts: bool = False, since_when: bool | None = None) -> str | None:
     """The intent to use instead of `intent`, or None to keep it. `names_scheme`: the message names one of our
     schemes, so it is in scope whatever the classifier thinks; `unnamed`: the text with the scheme names cut out;
-    `facts`: it states facts of the user's profile (income, degree, graduation, experience, offer ...)."""
+    `facts`: it states facts of the user's profile (income, degree, graduation, experience, offer ...);
+    `since_when`: `asks_since_when(text, cues)`, when the caller has it already."""
     if intent in KEEP:
         return None
-    if intent in SMALL_TALK | UNPLACED | {"inform", CHECK_ELIGIBILITY} and asks_since_when(text, cues):
+    if since_when is None:
+        since_when = asks_since_when(text, cues)
+    if intent in SMALL_TALK | UNPLACED | {"inform", CHECK_ELIGIBILITY} and since_when:
         return best.intent if best is not None else ASK_SCHEME_INFO  # the answer action reads the previous answer
     if intent in UNPLACED and facts and asks_to_apply(text, cues):
         return CHECK_ELIGIBILITY  # "我年薪三百萬，可唔可以申請TTPS" was not placed, but says what to assess

@@ -6,7 +6,15 @@ from typing import Sequence
 
 from talentbot.content.model import LANGUAGES, Content
 from talentbot.content.render import (
-    DEFAULT_LANGUAGE, DETAIL_MORE, Button, Reply, format_date, payload, phrase, source_line,
+    DEFAULT_LANGUAGE,
+    DETAIL_MORE,
+    Button,
+    Reply,
+    change_lines,
+    format_date,
+    payload,
+    phrase,
+    source_line,
 )
 from talentbot.qbank.model import QuestionEntry
 
@@ -58,9 +66,7 @@ def render_changes(content: Content, entry: QuestionEntry, language: str) -> Rep
     none on record, says so with the date its answer holds as of (never a guess)."""
     lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
     if entry.changed:
-        lines = [phrase(content, "changes", lang)]
-        lines += [f"• {format_date(c.date, lang)}: {c.note[lang]}" for c in sorted(entry.changed, key=lambda c: c.date)]
-        body = "\n".join(lines)
+        body = "\n".join(change_lines(content, entry.changed, lang))
     else:
         body = phrase(content, "no_changes", lang, date=format_date(entry.as_of, lang))
     text = body + "\n\n" + source_line(content, entry.source, entry.as_of, lang)

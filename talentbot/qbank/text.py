@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Callable
 
@@ -48,7 +49,8 @@ SYNONYMS_FILE = Path(__file__).resolve().parent / "data" / "synonyms.yml"
 
 def fold(text: str) -> str:
     """Width, case and script folded: 「ＴＴＰＳ續簽」 and 「ttps续签」 become the same string."""
-    return _t2s().convert(unicodedata.normalize("NFKC", text).casefold())
+    folded: str = _t2s().convert(unicodedata.normalize("NFKC", text).casefold())  # (OpenCC's convert is unannotated)
+    return folded
 
 
 @lru_cache(maxsize=1)
@@ -72,7 +74,8 @@ def _synonyms() -> tuple[re.Pattern[str], dict[str, str]]:
 CATEGORY_EXTRA = 2
 """Extra counts of a TTPS category word: one letter tells Category B's requirements from the extension's, against
 many shared characters (「高才通B類要咩條件」)."""
-_CATEGORY = re.compile(r"(?<![a-z0-9])(?:category|categories|cat|class)\.?\s*([abc])(?![a-z0-9])|(?<![a-z0-9])([abc])\s*类")
+_CATEGORY = re.compile(r"(?<![a-z0-9])(?:category|categories|cat|class)\.?\s*([abc])(?![a-z0-9])|"
+                       r"(?<![a-z0-9])([abc])\s*类")
 """TTPS categories ("Category A", "cat. B", 「C類」): one word each, so the letter is not lost as the article "a"."""
 
 
@@ -110,7 +113,7 @@ def features(folded: str) -> list[str]:
     words = [stem(w) for w in _LATIN_WORD.findall(folded)]
     out.extend("w:" + w for w in words if w not in _FUNCTION_WORDS)
     out.extend("w:" + w for w in words if w.startswith("category") for _ in range(CATEGORY_EXTRA))
-    out.extend(f"b:{a}_{b}" for a, b in zip(words, words[1:]) if a not in _FUNCTION_WORDS or b not in _FUNCTION_WORDS)
+    out.extend(f"b:{a}_{b}" for a, b in pairwise(words) if a not in _FUNCTION_WORDS or b not in _FUNCTION_WORDS)
     return out
 
 
@@ -119,10 +122,15 @@ def analyse(text: str, mask: Masker | None = None) -> tuple[list[str], tuple[str
     schemes: tuple[str, ...] = ()
     if mask is not None:
         text, schemes = mask(text)
-    feats = features(normalise(fold(text)))
+    return unnamed_features(text, schemes), schemes
+
+
+def unnamed_features(unnamed: str, schemes: tuple[str, ...]) -> list[str]:
+    """Features of a message whose scheme names were already masked (`schemes`: the ones it named)."""
+    feats = features(normalise(fold(unnamed)))
     if len(schemes) > 1:
         feats.append(SEVERAL_SCHEMES)  # "TTPS or QMAS?" asks to compare, unlike "how do I apply for TTPS?"
-    return feats, schemes
+    return feats
 
 
 def fold_phrase(text: str) -> str:

@@ -2,24 +2,19 @@
 and what the platform channels' fuzz tests share (importable as ``tests.connectors.conftest``)."""
 from __future__ import annotations
 
-import asyncio
 import itertools
-import json
+import shutil
 import socket
-import subprocess
-import time
 import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable, Iterable, Optional
-from urllib.parse import parse_qsl
 
 import httpx
 import pytest
 import redis
 import redis.exceptions
-from aiohttp import web
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from rasa.core.channels.channel import InputChannel, UserMessage, register
@@ -29,6 +24,7 @@ from connectors.handoff_gate import HandoffGate, use_gate
 from connectors.state import RedisStateStore, SQLiteStateStore
 from talentbot.handoff.policy import default_policy
 from talentbot.handoff.store import SqlTicketStore
+from tests.conftest import FakePlatform, LocalRedis, path_name, telegram_method
 
 FIXTURES = Path(__file__).with_name("fixtures")
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -134,145 +130,26 @@ def flaky_store(sqlite_store) -> FlakyStore:
     return FlakyStore(sqlite_store)
 
 
-@dataclass
-class LocalRedis:
-    """A throw-away redis-server of the test's own (a temporary folder, a free port), never the machine's shared
-    Redis: stopping it disturbs nobody."""
-
-    folder: Path
-    port: int
-    process: Optional[subprocess.Popen] = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def _wait(self, up: bool) -> None:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as probe:
-                probe.settimeout(0.2)
-                if (probe.connect_ex(("127.0.0.1", self.port)) == 0) == up:
-                    return
-            time.sleep(0.02)
-        raise TimeoutError(f"redis-server on {self.port} not {'up' if up else 'down'}")
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.folder)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self._wait(up=True)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self._wait(up=False)
-
-
 @pytest.fixture
 def local_redis(tmp_path: Path):
-    """A redis-server started (and stopped) by the test; skipped where redis-server is not installed."""
-    import shutil
-
+    """A redis-server of the test's own (tests.conftest.LocalRedis: a temporary folder, a free port), started and
+    stopped by the test, so a test may stop it without disturbing the machine's shared Redis; skipped where
+    redis-server is not installed."""
     if shutil.which("redis-server") is None:
         pytest.skip("redis-server is not installed")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = LocalRedis(tmp_path, port)
+    server = LocalRedis(tmp_path)
     server.start()
     yield server
     server.stop()
 
 
-# --- fake platform servers -----------------------------------------------------------------------------------
-
-
-@dataclass
-class Recorded:
-    """One request a fake platform received."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-    def form(self) -> dict[str, str]:
-        """python-telegram-bot posts form fields; nested values are JSON strings."""
-        return dict(parse_qsl(self.body.decode("utf-8")))
-
-
-@dataclass
-class FakePlatform:
-    """A local HTTP server speaking a platform's API paths. It answers each path from the fixture file named
-    after it (``cgi-bin_message_custom_send.json`` for ``/cgi-bin/message/custom/send``; Telegram by method name:
-    ``sendMessage.json``), or from ``answer(path, ...)`` set by a test, and records every request."""
-
-    fixtures: Path
-    name_of: Callable[[str], str]
-    requests: list[Recorded] = field(default_factory=list)
-    answers: dict[str, list[tuple[int, Any]]] = field(default_factory=dict)
-    url: str = ""
-    delay_s: float = 0.0
-    _runner: Optional[web.AppRunner] = None
-
-    def answer(self, name: str, *responses: tuple[int, Any]) -> None:
-        """Queue answers for a fixture name (used once each, then the fixture file again)."""
-        self.answers.setdefault(name, []).extend(responses)
-
-    def to(self, name: str) -> list[Recorded]:
-        """The requests received on the path of a fixture name."""
-        return [r for r in self.requests if self.name_of(r.path) == name]
-
-    async def _handle(self, request: web.Request) -> web.Response:
-        body = await request.read()
-        if self.delay_s:
-            await asyncio.sleep(self.delay_s)
-        self.requests.append(
-            Recorded(request.method, request.path, dict(request.query), dict(request.headers), body)
-        )
-        name = self.name_of(request.path)
-        if self.answers.get(name):
-            status, payload = self.answers[name].pop(0)
-            return web.json_response(payload, status=status)
-        path = self.fixtures / f"{name}.json"
-        if not path.exists():
-            return web.json_response({"error": f"no fixture {path.name}"}, status=404)
-        return web.json_response(json.loads(path.read_text(encoding="utf-8")))
-
-    async def start(self) -> "FakePlatform":
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
-        return self
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
-
-
-def _by_path(path: str) -> str:
-    return path.strip("/").replace("/", "_")
-
-
-def _telegram_method(path: str) -> str:
-    return path.rstrip("/").rsplit("/", 1)[-1]
+# --- fake platform servers (tests.conftest.FakePlatform) ------------------------------------------------------
 
 
 @pytest.fixture
 async def wechat_api():
     """Fake api.weixin.qq.com: /cgi-bin/token, /cgi-bin/message/custom/send, /cgi-bin/user/info."""
-    fake = await FakePlatform(FIXTURES / "wechat", _by_path).start()
+    fake = await FakePlatform(FIXTURES / "wechat", path_name).start()
     yield fake
     await fake.stop()
 
@@ -280,7 +157,7 @@ async def wechat_api():
 @pytest.fixture
 async def telegram_api():
     """Fake Bot API: /bot<token>/getMe, /sendMessage, /answerCallbackQuery, /setWebhook."""
-    fake = await FakePlatform(FIXTURES / "telegram", _telegram_method).start()
+    fake = await FakePlatform(FIXTURES / "telegram", telegram_method).start()
     yield fake
     await fake.stop()
 
@@ -288,7 +165,7 @@ async def telegram_api():
 @pytest.fixture
 async def graph_api():
     """Fake Graph API: /v19.0/<phone_number_id>/messages."""
-    fake = await FakePlatform(FIXTURES / "whatsapp", _by_path).start()
+    fake = await FakePlatform(FIXTURES / "whatsapp", path_name).start()
     yield fake
     await fake.stop()
 
@@ -346,6 +223,7 @@ async def serve():
         port = sock.getsockname()[1]
         sock.close()
         server = await app.create_server(host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False)
+        assert server is not None  # return_asyncio_server=True
         await server.startup()
         await server.before_start()
         await server.after_start()
@@ -417,7 +295,8 @@ def _strings(value: Any) -> Iterable[str]:
 any_char = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())  # surrogates included
 special_texts = st.sampled_from([
     "", " ", "\x00", "\ud800", "s\udfff", "hi\x00there", "高才通要咩條件？", "高才通申请条件是什么", "What is TTPS?",
-    "\u202egnp.exe", "\x1b[31m", "😀🇭🇰", "\x85\x9f", "\r\n\t", "/start", "/language zh-Hant", "/change_language{\"language\":[[[",
+    "\u202egnp.exe", "\x1b[31m", "😀🇭🇰", "\x85\x9f", "\r\n\t", "/start", "/language zh-Hant",
+    "/change_language{\"language\":[[[",
     "]]>", "<xml>", "&amp;", "\ufffe\uffff",
 ])
 texts = st.text(any_char, max_size=40) | special_texts

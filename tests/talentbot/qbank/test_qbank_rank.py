@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from talentbot.qbank.index import Index, documents_from
@@ -52,3 +53,34 @@ def test_text_without_words_ranks_nothing(index: Index, text: str) -> None:
 def test_a_huge_message_is_ranked_on_its_start_quickly(index: Index) -> None:
     candidates, _ = index.rank("高才通有冇名額？" + "高才通" * 100_000)
     assert candidates[0].id == "ttps.quota"
+
+
+@pytest.mark.parametrize(
+    "text", ["can my parents come with me under TTPS or QMAS?", "parents parents parents visa", "租约要不要打厘印"]
+)
+def test_a_message_is_weighted_and_scored_as_scikit_learn_would(bank: Bank, index: Index, text: str) -> None:
+    """The index weighs a message itself (sklearn's transform and sparse-times-dense product were most of a turn's
+    time); its similarities and naive Bayes posteriors must stay those of TfidfVectorizer and MultinomialNB."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.naive_bayes import MultinomialNB
+
+    from talentbot.qbank.index import NB_ALPHA, TEMPERATURE, _identity
+    from talentbot.qbank.text import analyse
+
+    rows = [analyse(q, default_masker())[0] for document in documents_from(bank.entries) for q in document.questions]
+    vectorizer = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, norm="l2", min_df=1)
+    matrix = vectorizer.fit_transform(rows)
+    query = vectorizer.transform([analyse(text, default_masker())[0]])
+    similarity = index.best_per_entry((matrix @ query.T).toarray().ravel())
+    classifier = MultinomialNB(alpha=NB_ALPHA).fit(matrix, index.owners)
+    log_posterior = np.asarray(query @ classifier.feature_log_prob_.T).ravel() + classifier.class_log_prior_
+    posterior = np.exp((log_posterior - log_posterior.max()) / TEMPERATURE)
+    posterior /= posterior.sum()
+    ranked = {c.id: c for c in index.rank(text, k=len(index.ids))[0]}
+    for number, entry in enumerate(index.ids):
+        if entry in ranked:
+            assert ranked[entry].similarity == pytest.approx(similarity[number], abs=1e-4)
+            assert ranked[entry].score == pytest.approx(posterior[number], abs=1e-4)
+        else:
+            assert similarity[number] == 0
+
