@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv lock train run test test-unit validate bench clean
+.PHONY: venv lock train run test test-unit lint validate bench clean
 
 venv: $(STAMP)
 
@@ -43,6 +43,11 @@ test: venv
 
 test-unit: venv
 	$(VENV)/bin/pytest -q -m "not server"
+
+# The lint and type gate (the first step of `make test`): ruff and mypy, configured in pyproject.toml.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 validate: venv
 	$(VENV)/bin/talentbot validate

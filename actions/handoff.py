@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from talentbot.handoff.policy import QueuePolicy, default_policy, handoff_message
 from talentbot.handoff.request import HandoffRequest, handoff_request
@@ -39,11 +40,13 @@ class ActionHandoff(Action):
         return "action_handoff"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         request = handoff_request(tracker.events, tracker.current_slot_values(), tracker.get_latest_input_channel())
         try:
-            store = self._store or await asyncio.to_thread(process_store)
+            store = self._store
+            if store is None:
+                store = await asyncio.to_thread(process_store)
             text = await asyncio.to_thread(open_ticket, store, request, tracker.sender_id, self._policy)
         except Exception:
             logger.exception("could not open a handoff ticket for %s", tracker.sender_id)

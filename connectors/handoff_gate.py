@@ -131,7 +131,9 @@ def gated(on_new_message: OnNewMessage, gate: Optional[HandoffGate] = None) -> O
     refused politely while a store is down (connectors/outage.py)."""
 
     async def handle(message: UserMessage) -> None:
-        chosen = gate or _gate or await asyncio.to_thread(_process_gate)
+        chosen = gate or _gate
+        if chosen is None:
+            chosen = await asyncio.to_thread(_process_gate)
         await chosen.handle(message, on_new_message)
 
     return guarded(handle)

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    import opencc
 
 # Platforms spell locales as IETF tags (Telegram: "zh-hans", "en") or with underscores (WeChat: "zh_CN", "zh_TW").
 _SIMPLIFIED = {"zh-cn", "zh-sg", "zh-my", "zh-hans"}
@@ -45,7 +48,7 @@ def _has_han(text: str) -> bool:
 
 
 @lru_cache(maxsize=2)
-def _converter(config: str):  # type: ignore[no-untyped-def]
+def _converter(config: str) -> opencc.OpenCC:
     import opencc  # imported lazily: only Chinese texts need it
 
     return opencc.OpenCC(config)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
-from typing import Mapping, Optional
+from typing import Any, Mapping, Optional
 
 
 @dataclass(frozen=True)
@@ -58,8 +58,9 @@ def enabled_channels(env: Mapping[str, str]) -> dict[str, Optional[dict]]:
     return {spec.module_path: None for spec in CHANNELS.values() if not missing_env(spec, env)}
 
 
-def input_channel_class(name: str) -> type:
-    """The InputChannel class of a channel, imported from its module path."""
+def input_channel_class(name: str) -> type[Any]:
+    """The InputChannel class of a channel, imported from its module path (so its type is known at run time only:
+    each platform channel has `from_env`, `from_credentials` and `aclose`)."""
     module_name, _, class_name = CHANNELS[name].module_path.rpartition(".")
     return getattr(importlib.import_module(module_name), class_name)
 

@@ -84,7 +84,8 @@ class SQLiteStateStore:
 
     async def claim(self, key: str, ttl_s: float) -> bool:
         rows = self._run(
-            "INSERT OR IGNORE INTO kv (key, value, expires_at) VALUES (?, '1', ?) RETURNING key", key, self._expiry(ttl_s)
+            "INSERT OR IGNORE INTO kv (key, value, expires_at) VALUES (?, '1', ?) RETURNING key",
+            key, self._expiry(ttl_s),
         )
         return bool(rows)  # RETURNING yields a row only when the insert happened
 
@@ -93,7 +94,8 @@ class SQLiteStateStore:
         return rows[0][0] if rows else None
 
     async def put(self, key: str, value: str, ttl_s: Optional[float] = None) -> None:
-        self._run("INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)", key, value, self._expiry(ttl_s))
+        self._run("INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)",
+                  key, value, self._expiry(ttl_s))
 
     async def pop(self, key: str) -> Optional[str]:
         rows = self._run("DELETE FROM kv WHERE key = ? RETURNING value", key)

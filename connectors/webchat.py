@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any, Awaitable, Callable, Dict, Mapping, Optional, Text, Tuple
 
 import socketio
-from socketio.async_pubsub_manager import AsyncPubSubManager
 from rasa.core.channels.channel import InputChannel, UserMessage
 from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
 from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
+from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from connectors.handoff_gate import gated
 from connectors.inbound import MAX_METADATA_DEPTH, clean_json, clean_text, too_long, too_long_note

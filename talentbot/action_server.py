@@ -22,12 +22,18 @@ import logging
 import os
 import sys
 from pathlib import Path
-from typing import Any, List, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Union, cast
 
 from connectors.inbound import Refusal
 from talentbot import paths
 from talentbot.action_call import MAX_CALL_BYTES, SlotTypes, parse_call, slot_types, too_large
 from talentbot.rasa_api_auth import token_matches
+
+if TYPE_CHECKING:  # for annotations only: the code imports rasa_sdk and Sanic lazily, where it needs them
+    from rasa_sdk.types import ActionCall as SdkActionCall
+    from sanic import Sanic
+    from sanic.request import Request
+    from sanic.response import HTTPResponse
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +63,8 @@ async def read_body(request: Any, limit: int = MAX_CALL_BYTES) -> Union[bytes, R
     declared = request.headers.get("Content-Length", "")  # Sanic has refused one that is not a number
     if declared.isdigit() and int(declared) > limit:
         return too_large()
-    chunks, size = [], 0
+    chunks: list[bytes] = []
+    size = 0
     while True:
         chunk = await request.stream.read()
         if chunk is None:
@@ -76,13 +83,13 @@ def domain_slot_types(domain: Path = paths.DOMAIN) -> SlotTypes:
     return slot_types(yaml.safe_load(file.read_text(encoding="utf-8")) or {} for file in files)
 
 
-def _answer(body: Any, status: int = 200):
+def _answer(body: Any, status: int = 200) -> HTTPResponse:
     from sanic import response
 
     return response.json(body, status=status, dumps=json.dumps)  # the standard library's: no ujson surprises
 
 
-def build_app(actions_package: str, token: Optional[str], auto_reload: bool = False):
+def build_app(actions_package: str, token: Optional[str], auto_reload: bool = False) -> Sanic:
     """rasa_sdk's routes (/health, /webhook, /actions; no CORS: only the Rasa server calls them) behind the token."""
     from rasa_sdk import utils as sdk_utils
     from rasa_sdk.executor import ActionExecutor
@@ -98,7 +105,7 @@ def build_app(actions_package: str, token: Optional[str], auto_reload: bool = Fa
     slots = domain_slot_types()
 
     @app.middleware("request")
-    async def require_token(request):
+    async def require_token(request: Request) -> Optional[HTTPResponse]:
         """Runs before the webhook's body is read (it is streamed): a caller without the token gets nothing read."""
         why = refusal(request.path, request.headers.get("Authorization"), token)
         if why is not None:
@@ -107,17 +114,17 @@ def build_app(actions_package: str, token: Optional[str], auto_reload: bool = Fa
         return None
 
     @app.get("/health")
-    async def health(_request):
+    async def health(_request: Request) -> HTTPResponse:
         return _answer({"status": "ok"})
 
     @app.get("/actions")
-    async def actions(_request):
+    async def actions(_request: Request) -> HTTPResponse:
         if auto_reload:
             executor.reload()
         return _answer([{"name": action} for action in executor.actions])
 
     @app.post("/webhook", stream=True)
-    async def webhook(request):
+    async def webhook(request: Request) -> HTTPResponse:
         body = await read_body(request)
         call = body if isinstance(body, Refusal) else parse_call(body, request.headers.get("Content-Encoding"), slots)
         if isinstance(call, Refusal):
@@ -128,7 +135,7 @@ def build_app(actions_package: str, token: Optional[str], auto_reload: bool = Fa
             executor.reload()
         action = call["next_action"]
         try:
-            result = await executor.run(call)
+            result = await executor.run(cast("SdkActionCall", call))  # parse_call checked its shape
         except ActionExecutionRejection as rejected:
             return _answer({"error": rejected.message, "action_name": rejected.action_name}, status=400)
         except ActionNotFoundException as unknown:
@@ -141,13 +148,13 @@ def build_app(actions_package: str, token: Optional[str], auto_reload: bool = Fa
         return _answer(result)
 
     @app.exception(SanicException)
-    async def refused(request, exception: SanicException):
+    async def refused(request: Request, exception: SanicException) -> HTTPResponse:
         """Sanic's own refusals (no such route, wrong method, bad HTTP, a body over REQUEST_MAX_SIZE), as JSON."""
         return _answer({"error": str(exception) or type(exception).__name__, "action_name": None},
                        status=getattr(exception, "status_code", 400))
 
     @app.exception(Exception)
-    async def failed(request, exception: Exception):
+    async def failed(request: Request, exception: Exception) -> HTTPResponse:
         logger.error("action server error on %s %s", request.method, request.path, exc_info=exception)
         return _answer({"error": "the action server failed; its log says why", "action_name": None}, status=500)
 

@@ -341,7 +341,8 @@ def run(rasa_port: int = 5005, action_port: int = 5055, production: bool = False
                 f"  staff console    {running.console_url}/  (accounts: talentbot staff add --username U "
                 "--role agent|supervisor)\n"
                 f"  tracker store    {store}\n"
-                "A server that stops is started again (back-off 1 s, 2 s, 4 s ... 30 s); each restart is logged here.\n",
+                "A server that stops is started again (back-off 1 s, 2 s, 4 s ... 30 s); "
+                "each restart is logged here.\n",
                 flush=True,
             )
             while running.supervisor.supervising:

@@ -28,7 +28,8 @@ CANTONESE_MARKERS = frozenset("咩嘅喺啲冇咗嚟㗎佢哋乜嘢噉啱畀俾�
 """Characters of written Cantonese. Most are script-neutral, so they decide between Traditional and Simplified only
 when nothing else does (a Hong Kong user writing 「佢可唔可以嚟」 writes Traditional)."""
 
-MANDARIN_WORDS = ("多少", "哪", "什么", "怎么", "是不是", "能不能", "要不要", "可不可以", "有没有", "干什么", "才可以", "才能")
+MANDARIN_WORDS = ("多少", "哪", "什么", "怎么", "是不是", "能不能", "要不要", "可不可以", "有没有", "干什么",
+                  "才可以", "才能")
 """Words of Mandarin (Putonghua) questions written with characters common to both scripts (「年薪要多少才可以」). A
 Cantonese speaker writes 幾多、邊啲、咩、係咪 instead; with no script-specific character and no earlier script in the
 conversation, these words decide for Simplified Chinese."""

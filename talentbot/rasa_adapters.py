@@ -82,7 +82,8 @@ class ResponseValidator:
         common = {key: value for key, value in events["items"].items() if key != "oneOf"}
         outer_events = {key: value for key, value in events.items() if key != "items"}
         self._outer = cls({**schema, "properties": {**schema["properties"], "events": outer_events}})
-        self._per_event = {name: cls({"allOf": [common, alternative]}) for name, alternative in zip(names, alternatives)}
+        self._per_event = {name: cls({"allOf": [common, alternative]})
+                           for name, alternative in zip(names, alternatives, strict=True)}
 
     def is_valid(self, result: Any) -> bool:
         if self._outer is None:
@@ -121,7 +122,7 @@ def _install_action_response_validator() -> None:
 
     _validate_action_result.__doc__ = "Validates with a pre-built validator (talentbot.rasa_adapters)."
     UPSTREAM["RemoteAction._validate_action_result"] = RemoteAction._validate_action_result
-    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
 
 
 def _install_event_type_memo() -> None:

@@ -52,8 +52,8 @@ class Worker:
 
 def serve_multiple(server_settings: Dict[str, Any], workers: int) -> None:
     """`sanic.server.runners.serve_multiple` of Sanic 21.12, keeping `workers` processes alive until SIGINT/SIGTERM."""
-    from sanic.server.runners import serve
     from sanic.server.events import trigger_events
+    from sanic.server.runners import serve
     from sanic.server.socket import bind_socket, bind_unix_socket, remove_unix_socket
 
     # As upstream: one listening socket, inherited by every worker.

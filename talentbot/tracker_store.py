@@ -105,10 +105,13 @@ class SQLTrackerStore(RasaSQLTrackerStore):
         **kwargs: Any,
     ) -> None:
         # Rasa's constructor connects (waiting for the database), creates the database and the tables
-        url = self.get_db_url(dialect, host, validate_port(port), db, username, password, login_db, query)
+        # (Rasa annotates username and password as Text, with None as their default: hence the ignores)
+        url = self.get_db_url(
+            dialect, host, validate_port(port), db, username, password, login_db, query)  # type: ignore[arg-type]
         with one_creator_at_a_time(url):
             super().__init__(
-                domain, dialect, host, port, db, username, password, event_broker, login_db, query, **kwargs)
+                domain, dialect, host, port, db, username, password, event_broker, login_db,  # type: ignore[arg-type]
+                query, **kwargs)
         if is_sqlite_file(self.engine.url):
             self.engine.dispose()
             # One connection per thread at a time (the pool's rule), so SQLite's same-thread check can be off;

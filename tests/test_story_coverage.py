@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Set, Tuple
+from typing import Optional, Set, Tuple
 
 import yaml
 
@@ -14,8 +14,8 @@ from talentbot.spec import INTENTS, LANGUAGES
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
 
 
-def covered() -> Set[Tuple[str, str]]:
-    pairs = set()
+def covered() -> Set[Tuple[str, Optional[str]]]:
+    pairs: Set[Tuple[str, Optional[str]]] = set()
     for file in sorted(paths.TEST_STORIES.glob("*.yml")):
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         for story in data.get("stories") or []:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import abc
-from typing import Any, Dict, List, Text
+from typing import Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.eligibility.tracker import language_of, send
 from talentbot.eligibility_chat.render import render_question
@@ -28,7 +29,7 @@ class AskEligibilityQuestion(Action, abc.ABC):
         return f"action_ask_{self.slot}"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         candidates = tracker.get_slot(CANDIDATES_SLOT) if self.slot == FIELD_SLOTS["university"] else None
         message = render_question(SLOT_FIELDS[self.slot], language_of(tracker), load_texts(), candidates or ())

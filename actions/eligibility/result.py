@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+from typing import List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.eligibility.tracker import form_state, language_of, send, today
 from talentbot.eligibility_chat.render import Message, render_result
@@ -23,7 +24,7 @@ class ActionEligibilityResult(Action):
         return "action_eligibility_result"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         language = language_of(tracker)
         texts = load_texts()

@@ -10,11 +10,11 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from talentbot.eligibility_chat.extract import scheme_entities
-from talentbot.nlu_output import QUESTION_BANK_KEY
 from talentbot.eligibility_chat.render import ANSWER_ENTITY, Message
 from talentbot.eligibility_chat.slots import CANDIDATES_SLOT, FORM_NAME, FORM_SLOTS, SCOPE_SLOT, TURN_SLOT
 from talentbot.eligibility_chat.turn import FormState, UserTurn
 from talentbot.language import EN, LANGUAGES
+from talentbot.nlu_output import QUESTION_BANK_KEY
 
 REQUESTED_SLOT = "requested_slot"
 ACTION_LISTEN = "action_listen"
@@ -58,10 +58,11 @@ def answered_since_message(tracker: Tracker) -> bool:
     """Whether another action (the rules' answer) ran since the latest user message: the form is resuming.
     Rasa hands the form's validation a tracker that ends with the form's own ActionExecuted, so the latest
     action name cannot tell; the events since the message can."""
+    form_actions = (ACTION_LISTEN, FORM_NAME, f"validate_{FORM_NAME}")
     for event in reversed(tracker.events or []):
         if event.get("event") == "user":
             return False
-        if event.get("event") == "action" and event.get("name") not in (ACTION_LISTEN, FORM_NAME, f"validate_{FORM_NAME}"):
+        if event.get("event") == "action" and event.get("name") not in form_actions:
             return True
     return False
 

@@ -204,6 +204,7 @@ class TelegramInput(InputChannel):
         return response.json({"status": "ok"})
 
     async def _dispatch(self, inbound: protocol.Inbound, on_new_message: OnNewMessage) -> None:
+        assert inbound.chat_id is not None  # handle() answers an update without a chat "ignored"
         sender_id = namespaced(CHANNEL, inbound.chat_id)
         output = self.get_output_channel()
         language = language_hint(inbound.language_code)
@@ -211,6 +212,7 @@ class TelegramInput(InputChannel):
         metadata = {"language": language} if language else {}
 
         if inbound.kind == "callback":
+            assert inbound.callback_query_id is not None  # parse_inbound sets it on every callback
             await self.bot.answer_callback_query(inbound.callback_query_id)
             if not (inbound.text or "").strip():  # a button without data: nothing to answer
                 return

@@ -12,7 +12,8 @@ from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from connectors.choices import Choice
 from connectors.inbound import clean_text, json_kind
-from connectors.splitting import split_for_limits as _split, utf16_length
+from connectors.splitting import split_for_limits as _split
+from connectors.splitting import utf16_length
 
 MAX_TEXT_LENGTH = int(MessageLimit.MAX_TEXT_LENGTH)
 """4096: longest text of one message (python-telegram-bot's ``MessageLimit.MAX_TEXT_LENGTH``, from the Bot API
@@ -42,7 +43,9 @@ MAX_ID = 2**63
 def verify_secret(expected: str, given: Optional[str]) -> bool:
     """The webhook's secret-token header matches (constant-time compare, of bytes: a header may carry any byte,
     which Sanic hands over as lone surrogates)."""
-    return bool(given) and hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))
+    if not given:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8", "surrogatepass"))
 
 
 class InboundError(ValueError):
@@ -90,7 +93,7 @@ def _typed(container: dict, name: str, kind: type, where: str, required: bool = 
         return None
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise InboundError(f"{where}.{name} must be {_KIND_NAMES[kind]}, not {json_kind(value)}")
-    if kind is int and not -MAX_ID < value < MAX_ID:
+    if kind is int and isinstance(value, int) and not -MAX_ID < value < MAX_ID:
         raise InboundError(f"{where}.{name} is out of range")
     return value
 

@@ -59,7 +59,8 @@ class WeChatOutput(TextFirstOutput):
 
     async def window_open(self, recipient_id: str) -> bool:
         """Whether WeChat still accepts customer-service messages to this user (48 h after their last message)."""
-        return window_open(await last_inbound(self.state, recipient_id), time.time(), protocol.CUSTOMER_SERVICE_WINDOW_S)
+        last = await last_inbound(self.state, recipient_id)
+        return window_open(last, time.time(), protocol.CUSTOMER_SERVICE_WINDOW_S)
 
 
 class PassiveReplyOutput(WeChatOutput):
@@ -352,7 +353,8 @@ class WeChatInput(InputChannel):
         task = asyncio.ensure_future(pass_on(message, on_new_message, apologise))
         done, _ = await asyncio.wait({task}, timeout=self.reply_budget_s)
         if not done:
-            logger.info("Rasa slower than %.1f s for %s: answering by customer-service API", self.reply_budget_s, sender_id)
+            logger.info("Rasa slower than %.1f s for %s: answering by customer-service API",
+                        self.reply_budget_s, sender_id)
             self._spawn(self._deliver_late(task, output))
             return
         task.result()

@@ -14,7 +14,8 @@ from wechatpy.replies import TextReply
 
 from connectors.guards import MAX_REQUEST_AGE_S
 from connectors.inbound import clean_text
-from connectors.splitting import split_for_limits as _split, utf8_length
+from connectors.splitting import split_for_limits as _split
+from connectors.splitting import utf8_length
 
 PASSIVE_REPLY_WINDOW_S = 5.0
 """WeChat waits 5 s for a passive reply, then retries the message (up to 3 times) and finally shows the user
@@ -185,7 +186,8 @@ def parse_inbound(body: str | bytes) -> Inbound:
         dedup_key = f"msg:{_id(root, 'MsgId')}"
     else:
         dedup_key = f"event:{openid}:{created_at}"
-    common = dict(openid=openid, account=account, created_at=created_at, dedup_key=dedup_key, message_type=message_type)
+    common: dict[str, Any] = dict(openid=openid, account=account, created_at=created_at, dedup_key=dedup_key,
+                                  message_type=message_type)
 
     if message_type == "text":
         content = root.get("Content")
@@ -224,8 +226,10 @@ def cdata(text: str) -> str:
 
 
 def render_reply(inbound: Inbound, text: str, now: int) -> str:
-    """The passive-reply XML answering ``inbound`` with ``text`` (rendered by wechatpy, its text made safe by `cdata`)."""
-    return TextReply(source=cdata(inbound.account), target=cdata(inbound.openid), content=cdata(text), time=now).render()
+    """The passive-reply XML answering ``inbound`` with ``text`` (rendered by wechatpy, its text made safe by
+    `cdata`)."""
+    reply = TextReply(source=cdata(inbound.account), target=cdata(inbound.openid), content=cdata(text), time=now)
+    return reply.render()
 
 
 def make_crypto(token: str, aes_key: str, app_id: str) -> WeChatCrypto:

@@ -74,7 +74,8 @@ class WhatsAppOutput(TextFirstOutput):
 
     async def window_open(self, recipient_id: str) -> bool:
         """Whether a free-form message is still allowed (24 h after the user's last message)."""
-        return window_open(await last_inbound(self.state, recipient_id), time.time(), protocol.CUSTOMER_SERVICE_WINDOW_S)
+        last = await last_inbound(self.state, recipient_id)
+        return window_open(last, time.time(), protocol.CUSTOMER_SERVICE_WINDOW_S)
 
 
 class WhatsAppInput(InputChannel):
@@ -183,7 +184,8 @@ class WhatsAppInput(InputChannel):
         again (the messages handled meanwhile are then duplicates)."""
         if body_too_large(request.body, request.headers.get("content-length")):
             return response.json({"error": "payload too large"}, status=413)
-        if not protocol.verify_signature(self.app_secret, request.body or b"", request.headers.get(protocol.SIGNATURE_HEADER)):
+        signature = request.headers.get(protocol.SIGNATURE_HEADER)
+        if not protocol.verify_signature(self.app_secret, request.body or b"", signature):
             logger.warning("WhatsApp notification refused: bad %s from %s", protocol.SIGNATURE_HEADER, request.ip)
             return response.json({"error": "forbidden"}, status=403)
         try:

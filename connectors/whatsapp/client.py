@@ -34,7 +34,9 @@ def transient(error: BaseException) -> bool:
 class WhatsAppClient:
     """Sends message bodies built by protocol.py; the httpx client is passed in."""
 
-    def __init__(self, http: httpx.AsyncClient, token: str, phone_number_id: str, base_url: str = DEFAULT_API_BASE_URL) -> None:
+    def __init__(
+        self, http: httpx.AsyncClient, token: str, phone_number_id: str, base_url: str = DEFAULT_API_BASE_URL
+    ) -> None:
         self._http = http
         self._token = token
         self._url = f"{base_url.rstrip('/')}/{GRAPH_API_VERSION}/{phone_number_id}/messages"

@@ -69,7 +69,9 @@ def sign(app_secret: str, body: bytes) -> str:
 
 def verify_signature(app_secret: str, body: bytes, header: Optional[str]) -> bool:
     """The notification was signed with our app secret."""
-    return bool(header) and hmac.compare_digest(_bytes(sign(app_secret, body)), _bytes(header.strip().lower()))
+    if not header:
+        return False
+    return hmac.compare_digest(_bytes(sign(app_secret, body)), _bytes(header.strip().lower()))
 
 
 class InboundError(ValueError):

@@ -43,7 +43,8 @@ def run_examples(base_url: str, file: Path = EXAMPLES) -> Dict:
             sender = f"dev-{conversation['id']}-{uuid.uuid4().hex[:6]}"
             for turn in conversation["turns"]:
                 turns += 1
-                reply = client.post(f"{base_url}/webhooks/rest/webhook", json={"sender": sender, "message": turn["user"]})
+                body = {"sender": sender, "message": turn["user"]}
+                reply = client.post(f"{base_url}/webhooks/rest/webhook", json=body)
                 text = "\n".join(m.get("text", "") for m in reply.json())
                 problems = check_turn(text, turn.get("expect") or {})
                 if problems:

@@ -13,8 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
-
+from typing import Dict, List, Optional, Union
 
 from talentbot import paths
 from talentbot.bench import handoff, load, long_message, questions
@@ -68,6 +67,7 @@ def run_loads(base_url: str, messages: List[str], quick: bool) -> Dict[str, Dict
 
 def measure_ours(model: Path, quick: bool, production: bool, work: Path) -> Dict:
     """Our assistant with its action server; production: PostgreSQL + Redis lock store + 2 Sanic workers."""
+    endpoints: Union[Path, Dict]
     if production:
         env = production_env({**os.environ, "DB_NAME": "talentbot_bench"})
         endpoints = paths.ENDPOINTS_PRODUCTION
@@ -85,6 +85,7 @@ def measure_ours(model: Path, quick: bool, production: bool, work: Path) -> Dict
         if not production:
             report["questions"] = replay_question_sets(running.url)
         if not production:
+            assert running.console_url is not None and running.handoff_db_url is not None  # embedded starts both
             report["staff_reply"] = asyncio.run(handoff.measure(
                 running.url, running.console_url, running.handoff_db_url, users=2 if quick else 5))
         report["rss_mb_after"] = {"rasa": tree_rss_mb(running.rasa.pid), "actions": tree_rss_mb(running.actions.pid)}
@@ -148,8 +149,9 @@ def print_table(report: Dict) -> None:
         section = report.get(name)
         if not section:
             continue
-        for load_name, r in section["loads"].items():
-            rows.append((name, r["mode"], r["requests"], r["errors"], r["throughput"], r["p50_ms"], r["p95_ms"], r["p99_ms"]))
+        for r in section["loads"].values():
+            rows.append((name, r["mode"], r["requests"], r["errors"], r["throughput"],
+                         r["p50_ms"], r["p95_ms"], r["p99_ms"]))
     print(f"\n{'set-up':<11} {'load':<30} {'req':>5} {'err':>4} {'msg/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}")
     for row in rows:
         print(f"{row[0]:<11} {row[1]:<30} {row[2]:>5} {row[3]:>4} {row[4]:>7} {row[5]:>8} {row[6]:>8} {row[7]:>8}")
@@ -183,7 +185,8 @@ def summarise(report: Dict) -> Dict:
         for language, figures in ((question_sets.get(name) or {}).get("by_language") or {}).items():
             summary[f"{name}: right fact {language}"] = f"{figures['rate']} ({figures['passed']}/{figures['turns']})"
     for language, figures in (question_sets.get("eval_ranking") or {}).items():
-        summary[f"bank ranking top-1 / top-3 {language}"] = f"{figures['top1']} / {figures['top3']} ({figures['items']})"
+        summary[f"bank ranking top-1 / top-3 {language}"] = (
+            f"{figures['top1']} / {figures['top3']} ({figures['items']})")
     staff_reply = (report.get("embedded") or {}).get("staff_reply")
     if staff_reply:
         summary["staff reply → web page: p50 / p95 / max (ms)"] = (

@@ -49,7 +49,7 @@ def evaluate(model: Path) -> Dict[str, Dict]:
                                "confidence": round(parsed["intent"]["confidence"], 3)})
         report[language] = {
             "examples": len(gold),
-            "accuracy": round(sum(g == p for g, p in zip(gold, predicted)) / len(gold), 4),
+            "accuracy": round(sum(g == p for g, p in zip(gold, predicted, strict=True)) / len(gold), 4),
             "macro_f1": round(macro_f1(gold, predicted), 4),
             "errors": errors,
         }

@@ -58,7 +58,8 @@ def replay(base_url: str, items: List[Dict[str, Any]]) -> Dict[str, Any]:
         for item in items:
             sender = f"eval-{item['id']}-{uuid.uuid4().hex[:6]}"
             for turn in item["turns"]:
-                reply = client.post(f"{base_url}/webhooks/rest/webhook", json={"sender": sender, "message": turn["user"]})
+                body = {"sender": sender, "message": turn["user"]}
+                reply = client.post(f"{base_url}/webhooks/rest/webhook", json=body)
                 text = "\n".join(m.get("text", "") for m in reply.json())
                 problems = check_turn(text, turn.get("expect") or {})
                 results.append({"id": item["id"], "language": _language(turn), "user": turn["user"],
@@ -75,7 +76,8 @@ def summarise(results: List[Dict[str, Any]]) -> Dict[str, Any]:
     total = [r["passed"] for r in results]
     return {
         "by_language": rates,
-        "all": {"turns": len(total), "passed": sum(total), "rate": round(sum(total) / len(total), 3) if total else None},
+        "all": {"turns": len(total), "passed": sum(total),
+                "rate": round(sum(total) / len(total), 3) if total else None},
         "failures": [r for r in results if not r["passed"]],
     }
 

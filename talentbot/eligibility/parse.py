@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Mapping
+from typing import Any, Mapping
 
 from talentbot.eligibility.ruledata import load_rulebook
 
@@ -83,7 +83,7 @@ _MONEY = re.compile(
 )
 
 
-def parse_money(text: str, rates: Mapping[str, Mapping[str, object]] | None = None) -> Money:
+def parse_money(text: str, rates: Mapping[str, Mapping[str, Any]] | None = None) -> Money:
     """HK$2.5M, 2,500,000, 2.5 million, 250萬, 二百五十萬, 250万港币, "3 million RMB" -> Money.
 
     Foreign currencies are converted only with a rate from data/currency.yml (none is held yet), so
@@ -113,7 +113,8 @@ def parse_money(text: str, rates: Mapping[str, Mapping[str, object]] | None = No
         return Money(amount, currency, amount * float(rate["hkd_per_unit"]), False,
                      f"Converted at HK${rate['hkd_per_unit']} per {currency} ({rate['source']}).")
     return Money(amount, currency, None, False,
-                 f"Income is in {currency}; we hold no sourced exchange rate, so please confirm the amount in HK dollars.")
+                 f"Income is in {currency}; we hold no sourced exchange rate, "
+                 "so please confirm the amount in HK dollars.")
 
 
 _YEARS = re.compile(
@@ -153,7 +154,8 @@ _DEGREE_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("sub_degree", ("associate", "higher diploma", "diploma", "sub-degree", "sub degree", "副學士", "副学士",
                     "高級文憑", "高级文凭", "文憑", "文凭", "大專", "大专", "專科", "专科")),
     ("bachelor", ("degree", "university", "大學", "大学", "學位", "学位")),
-    ("none", ("none", "no degree", "high school", "secondary", "中學", "中学", "高中", "冇", "沒有", "没有", "無", "无")),
+    ("none", ("none", "no degree", "high school", "secondary", "中學", "中学", "高中", "冇", "沒有", "没有",
+              "無", "无")),
 )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypedDict
+from typing import Iterable, Literal, TypedDict
 
 Status = Literal["eligible", "likely", "not_eligible", "unknown"]
 
@@ -96,7 +96,7 @@ class Evaluation:
         return json.dumps(self.to_json(), ensure_ascii=False, indent=2)
 
 
-def dedupe(items: Any) -> tuple[str, ...]:
+def dedupe(items: Iterable[str]) -> tuple[str, ...]:
     """Keep the first occurrence of each string, in order (reasons, sources and missing fields)."""
     seen: dict[str, None] = {}
     for item in items:

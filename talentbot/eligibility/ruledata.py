@@ -23,6 +23,14 @@ def to_date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(value))
 
 
+def required_date(value: Any, what: str) -> dt.date:
+    """`to_date` of a date the data must give: ValueError naming `what` when it is null."""
+    day = to_date(value)
+    if day is None:
+        raise ValueError(f"{what} is null; a date is required")
+    return day
+
+
 def in_force(item: Mapping[str, Any], day: dt.date) -> bool:
     """Whether a dated item applies on `day`: effective_from inclusive, effective_to exclusive."""
     start, end = to_date(item.get("effective_from")), to_date(item.get("effective_to"))
@@ -50,11 +58,13 @@ class RuleBook:
 
     def scheme(self, name: str) -> Mapping[str, Any]:
         """The scheme's static entry (page URL, lists that do not change by version)."""
-        return self.rules["schemes"][name]
+        entry: Mapping[str, Any] = self.rules["schemes"][name]
+        return entry
 
     def version(self, name: str, day: dt.date) -> Mapping[str, Any] | None:
         """The scheme's rule version in force on `day`, or None if the scheme did not exist then."""
-        for version in self.scheme(name)["versions"]:
+        versions: list[Mapping[str, Any]] = self.scheme(name)["versions"]
+        for version in versions:
             if in_force(version, day):
                 return version
         return None
@@ -81,7 +91,7 @@ class RuleBook:
         """The TTPS university list version in force on `day` (None before the first list)."""
         current = None
         for version in self.universities["list_versions"]:
-            if to_date(version["effective_from"]) <= day:
+            if required_date(version["effective_from"], "a university list version's effective_from") <= day:
                 current = version
         return current
 

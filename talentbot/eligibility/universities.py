@@ -186,12 +186,12 @@ class UniversityMatcher:
         owners: list[int] = []
         if cjk:
             if len(key) >= 2:
-                owners = [o for k, o in zip(self._keys, self._owner) if key in k and _is_cjk(k)]
+                owners = [o for k, o in zip(self._keys, self._owner, strict=True) if key in k and _is_cjk(k)]
         else:
             words = core(key).split()
             if words and all(len(w) >= 3 for w in words):
                 padded = f" {key} "
-                owners = [o for k, o in zip(self._keys, self._owner) if padded in f" {k} "]
+                owners = [o for k, o in zip(self._keys, self._owner, strict=True) if padded in f" {k} "]
         unique = sorted(set(owners))
         if not unique or len(unique) > MAX_CANDIDATES:
             return UniversityMatch(text, MatchStatus.NOT_FOUND)

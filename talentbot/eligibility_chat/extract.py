@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping
 
 from talentbot.eligibility.parse import (
-    ParseError, PartialDate, parse_chinese_number, parse_date, parse_degree, parse_money, parse_years,
+    ParseError,
+    PartialDate,
+    parse_chinese_number,
+    parse_date,
+    parse_degree,
+    parse_money,
+    parse_years,
 )
 from talentbot.eligibility.profile import degree_rank
 from talentbot.eligibility.ruledata import load_rulebook
@@ -57,25 +63,30 @@ class Extraction:
         self.values.setdefault(slot, value)
 
 
-_CLAUSE_SPLIT = re.compile(r"(?<!\d)[.,](?!\d)|[;；。，、!！?？\n]|\s+(?:and|but|plus|also|then)\s+|同埋|而且|並且|并且|另外")
+_CLAUSE_SPLIT = re.compile(r"(?<!\d)[.,](?!\d)|[;；。，、!！?？\n]|\s+(?:and|but|plus|also|then)\s+|"
+                           r"同埋|而且|並且|并且|另外")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 
-_INCOME_CUE = re.compile(r"earn|income|salary|make|making|paid|package|annual|年薪|收入|人工|賺|赚|挣|掙|月薪|工資|工资")
+_INCOME_CUE = re.compile(r"earn|income|salary|make|making|paid|package|annual|"
+                         r"年薪|收入|人工|賺|赚|挣|掙|月薪|工資|工资")
 _MONTHLY = re.compile(r"a month|per month|monthly|/month|/mo\b|月薪|每月|每個月|每个月|一個月|一个月|個月人工")
 _OFFER_CUE = re.compile(r"offer|聘用|聘書|聘书|錄用|录用")
 _NO_OFFER = re.compile(
-    r"\bno\b[^.]*offer|(?:don'?t|do not|haven'?t|didn'?t) (?:have|got|get)[^.]*offer|without (?:a |an |any )?(?:job )?offer|"
-    r"not yet[^.]*offer|(?:冇|沒有|没有|未有|無|无|仲未有|还没有|還沒有|暫時冇|暂时没有)(?:\s*(?:job|工作|香港|公司))?\s*(?:offer|聘用)")
+    r"\bno\b[^.]*offer|(?:don'?t|do not|haven'?t|didn'?t) (?:have|got|get)[^.]*offer|"
+    r"without (?:a |an |any )?(?:job )?offer|not yet[^.]*offer|"
+    r"(?:冇|沒有|没有|未有|無|无|仲未有|还没有|還沒有|暫時冇|暂时没有)(?:\s*(?:job|工作|香港|公司))?\s*(?:offer|聘用)")
 _OFFER_NOT_STATED = re.compile(
     r"\b(?:if|whether|need|needs|needed|require|requires|required|requirement|must|necessary|have to|has to)\b|"
     r"會唔會|会不会|能不能|可唔可以|需要|需唔需要|需不需要|使唔使|使不使|要唔要|要不要|一定要|必須|必须")
 """An offer in a condition or a question about needing one ("do I need a job offer?", 「使唔使有offer？」) is not
 the user saying they have one."""
-_EXPERIENCE_CUE = re.compile(r"experience|\bexp\b|worked|working|work|career|經驗|经验|做咗|做了|工作|年資|年资|返工|上班")
+_EXPERIENCE_CUE = re.compile(r"experience|\bexp\b|worked|working|work|career|"
+                             r"經驗|经验|做咗|做了|工作|年資|年资|返工|上班")
 _GRADUATION_CUE = re.compile(r"graduat|finished|completed|畢業|毕业|读完|讀完")
 _AGO = re.compile(r"\bago\b|之前|以前|前$")
 _AGE = re.compile(
-    r"(?:\b(?:i'?m|i am|age|aged)\s+(?P<a>\d{1,3})\b(?![.,]\d|\s*(?:years? (?:of|experience)|yrs? (?:of|exp)|k\b|m\b|%))|"
+    r"(?:\b(?:i'?m|i am|age|aged)\s+(?P<a>\d{1,3})\b"
+    r"(?![.,]\d|\s*(?:years? (?:of|experience)|yrs? (?:of|exp)|k\b|m\b|%))|"
     r"\b(?P<b>\d{1,3})\s*(?:years? old|yrs? old|yo)\b|"
     r"(?P<c>\d{1,3}|[一二兩两三四五六七八九十]+)\s*(?:歲|岁))")
 _BORN = re.compile(r"(?:born in|出世|出生)\D*(?P<y>(?:19|20)\d{2})|(?P<y2>(?:19|20)\d{2})\s*年?\s*(?:出世|出生)")
@@ -88,8 +99,9 @@ _MONEY = re.compile(
     r"(?:thousand|millions?|mil|mn|billion|bn|[kmb](?![a-z])|百萬|百万|萬|万|千|億|亿)?\s*"
     r"(?:hk\$|hkd|rmb|cny|usd|gbp|eur|sgd|aud|cad|jpy|港幣|港币|港元|港紙|蚊|元人民币|人民幣|人民币|美元|美金|"
     r"英鎊|英镑|歐元|欧元|日元|円|元|dollars?)?)")
-_MONEY_MARK = re.compile(r"hk\$|us\$|[$¥£€]|hkd|rmb|cny|usd|gbp|eur|sgd|aud|cad|jpy|港幣|港币|港元|港紙|蚊|人民|美元|美金|"
-                         r"英鎊|英镑|歐元|欧元|日元|円|元|dollar|\d\s*(?:k|m|mn|million|thousand|bn)\b|萬|万|百萬|百万|億|亿")
+_MONEY_MARK = re.compile(r"hk\$|us\$|[$¥£€]|hkd|rmb|cny|usd|gbp|eur|sgd|aud|cad|jpy|"
+                         r"港幣|港币|港元|港紙|蚊|人民|美元|美金|英鎊|英镑|歐元|欧元|日元|円|元|dollar|"
+                         r"\d\s*(?:k|m|mn|million|thousand|bn)\b|萬|万|百萬|百万|億|亿")
 _DATE = re.compile(
     r"(?P<d>\d{4}\s*年\s*\d{1,2}\s*月(?:\s*\d{1,2}\s*[日號号])?|\d{4}-\d{1,2}(?:-\d{1,2})?|\d{1,2}/\d{4}|"
     r"(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+(?:\d{1,2}\s+)?\d{4}|"
@@ -102,14 +114,16 @@ _DEGREE_WORDS = re.compile(
     r"博士|碩士|硕士|研究生|學士|学士|本科|副學士|副学士|高級文憑|高级文凭|文憑|文凭|大專|大专|專科|专科|"
     r"冇學位|沒有學位|没有学位|没有本科|冇大學學位")
 _UNIVERSITY_PHRASE_LATIN = re.compile(
-    r"((?:[a-z.&'-]+\s+){0,4}(?:university|univ\.?|college|institute|polytechnic)(?:\s+(?:of|for|at)(?:\s+[a-z.&'-]+){1,4})?)")
+    r"((?:[a-z.&'-]+\s+){0,4}(?:university|univ\.?|college|institute|polytechnic)"
+    r"(?:\s+(?:of|for|at)(?:\s+[a-z.&'-]+){1,4})?)")
 _UNIVERSITY_PHRASE_CJK = re.compile(r"([\u3400-\u9fff]{2,12}?(?:大學|大学|學院|学院))")
 _MAINLAND_NO = re.compile(r"not (?:a )?mainland|non-mainland|唔係內地|唔係大陸|不是内地|不是大陆|非內地|非内地")
-_MAINLAND_YES = re.compile(r"mainland (?:chinese )?resident|mainland chinese|live in (?:the )?mainland|from the mainland|"
-                           r"內地居民|内地居民|內地人|内地人|大陸人|大陆人|內地中國居民|内地中国居民")
+_MAINLAND_YES = re.compile(r"mainland (?:chinese )?resident|mainland chinese|live in (?:the )?mainland|"
+                           r"from the mainland|內地居民|内地居民|內地人|内地人|大陸人|大陆人|內地中國居民|内地中国居民")
 _NATIONALITY_CUE = re.compile(r"citizen|passport|national|nationality|\bi'?m (?:a |an )?|\bi am (?:a |an )?|"
                               r"國籍|国籍|護照|护照|公民|人$|人，|係\S*人|是\S*人")
-_CAMPUS_GBA = re.compile(r"\bgba\b|greater bay|guangzhou|shenzhen|dongguan|大灣區|大湾区|廣州|广州|深圳|東莞|东莞|內地校|内地校")
+_CAMPUS_GBA = re.compile(r"\bgba\b|greater bay|guangzhou|shenzhen|dongguan|"
+                         r"大灣區|大湾区|廣州|广州|深圳|東莞|东莞|內地校|内地校")
 _CAMPUS_HK = re.compile(r"hong kong campus|in hong kong|\bhk campus|香港校|喺香港|在香港|本港")
 _CAMPUS_CUE = re.compile(r"campus|校區|校区|校園|校园")
 
@@ -311,7 +325,8 @@ def _experience(clause: str, result: Extraction, bare: bool = False) -> None:
         result.set("work_experience_years", years)
         return
     if bare:
-        if re.search(r"less than a year|under a year|唔夠一年|不到一年|少過一年|少于一年|冇經驗|没有经验|沒有經驗|none", clause):
+        if re.search(r"less than a year|under a year|唔夠一年|不到一年|少過一年|少于一年|"
+                     r"冇經驗|没有经验|沒有經驗|none", clause):
             result.set("work_experience_years", 0.0)
             return
         number = _number(clause)
@@ -463,7 +478,8 @@ def _country_words() -> tuple[tuple[str, str, bool], ...]:
 def _nationality(clause: str, requested: str | None, result: Extraction) -> None:
     if requested != "nationality" and not _NATIONALITY_CUE.search(clause):
         return
-    if requested != "nationality" and re.search(r"universit|college|大學|大学|studied|讀|读|work in|live in|喺|在", clause):
+    if requested != "nationality" and re.search(r"universit|college|大學|大学|studied|讀|读|work in|live in|喺|在",
+                                                 clause):
         return
     for word, code, cjk in _country_words():
         found = word in clause if cjk else re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", clause)

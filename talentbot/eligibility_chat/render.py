@@ -56,11 +56,11 @@ def render_question(profile_field: str, language: str, texts: Texts, candidates:
     skip = Button(texts.get("choices", "skip", language), answer_payload(SKIPPED))
     if candidates:
         names = {u.name(): u for u in default_matcher().universities}
-        buttons = tuple(
+        choices = tuple(
             Button(names[c].name(language) if c in names else c, answer_payload(c)) for c in candidates
         )
         text = texts.get("questions", "university", language)
-        return Message(text, buttons + (skip,))
+        return Message(text, choices + (skip,))
     entry = texts.entry("questions", profile_field) or {}
     text = texts.get("questions", profile_field, language)
     if entry.get("yes_no"):

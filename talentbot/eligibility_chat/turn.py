@@ -12,8 +12,18 @@ from talentbot.eligibility_chat.commands import Command, detect_command, is_corr
 from talentbot.eligibility_chat.extract import Extraction, extract
 from talentbot.eligibility_chat.render import Message, render_facts, render_settled, scheme_list
 from talentbot.eligibility_chat.slots import (
-    CANDIDATES_SLOT, FIELD_SLOTS, FORM_SLOTS, NONE, SCOPE_SLOT, SKIPPED, SLOT_FIELDS, TURN_SLOT, is_known,
-    profile_data, scope_to_slot, slots_to_ask,
+    CANDIDATES_SLOT,
+    FIELD_SLOTS,
+    FORM_SLOTS,
+    NONE,
+    SCOPE_SLOT,
+    SKIPPED,
+    SLOT_FIELDS,
+    TURN_SLOT,
+    is_known,
+    profile_data,
+    scope_to_slot,
+    slots_to_ask,
 )
 from talentbot.eligibility_chat.texts import Texts
 
@@ -136,7 +146,8 @@ def take_turn(message: UserTurn, state: FormState, language: str, texts: Texts, 
             outcome = Outcome.UNCLEAR
     next_slot = _next_slot(values, scope, candidates, today)
     if state.starting and next_slot is not None:
-        start = ("start_scoped", {"schemes": scheme_list(scope.split(","), language, texts)}) if scope else ("start", {})
+        start = (("start_scoped", {"schemes": scheme_list(scope.split(","), language, texts)}) if scope
+                 else ("start", {}))
         messages.insert(0, Message(texts.get("messages", start[0], language, **start[1])))
         if found.values:  # facts in the first message may settle some schemes already: say so before asking
             settled = [r for r in evaluate_slots(values, scope, today).results if r.settled]

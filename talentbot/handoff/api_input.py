@@ -12,7 +12,8 @@ import json
 import re
 from typing import Any, Dict, Optional, Tuple, Union
 
-from connectors.inbound import Refusal, clean_text, json_kind
+from connectors.inbound import Refusal as Refusal  # re-exported: console.py answers with it
+from connectors.inbound import clean_text, json_kind
 from talentbot.handoff import auth
 from talentbot.handoff.models import STATUSES
 

@@ -18,22 +18,42 @@ import os
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any, Awaitable, Callable, List, Mapping, Optional, Tuple, Union
+from typing import Awaitable, Callable, List, Mapping, Optional, ParamSpec, Tuple, TypeVar, Union
 
 from aiohttp import web
 
 from talentbot.handoff import auth, texts
 from talentbot.handoff.accounts import LoginLocked, Session, StaffDirectory
-from talentbot.handoff.api_input import (MAX_BODY_BYTES, JsonObject, Refusal, credentials, json_object, reply_text,
-                                         session_token, ticket_status, transfer_target)
+from talentbot.handoff.api_input import (
+    MAX_BODY_BYTES,
+    JsonObject,
+    Refusal,
+    credentials,
+    json_object,
+    reply_text,
+    session_token,
+    ticket_status,
+    transfer_target,
+)
 from talentbot.handoff.events import ChangeHub, sse_frame
 from talentbot.handoff.policy import QueuePolicy, default_policy
-from talentbot.handoff.store import (ClaimConflict, InvalidState, SqlTicketStore, Ticket, TicketNotFound,
-                                     TicketStore, UnknownStaff, utcnow)
+from talentbot.handoff.store import (
+    ClaimConflict,
+    InvalidState,
+    SqlTicketStore,
+    Ticket,
+    TicketNotFound,
+    TicketStore,
+    UnknownStaff,
+    utcnow,
+)
 from talentbot.handoff.wire import Turn, message_json, stats_json, ticket_detail, ticket_summary
 from talentbot.store_outages import OUTAGES, OutageLog, StoreUnavailable, reporting
 
 log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 PORT_VARIABLE = "STAFF_CONSOLE_PORT"
 DEFAULT_PORT = 8080
@@ -93,11 +113,11 @@ class Console:
     hub: ChangeHub = field(default_factory=ChangeHub)
     outages: OutageLog = OUTAGES
 
-    async def run(self, function: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, function: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
         """Runs a blocking store call in a worker thread, keeping the event loop free for other staff. A database
         that cannot be reached raises StoreUnavailable (logged once per outage), answered 503 by `store_outage`."""
         with reporting(HANDOFF_DATABASE, self.outages):
-            return await asyncio.to_thread(function, *args)
+            return await asyncio.to_thread(function, *args, **kwargs)
 
 
 CONSOLE = web.AppKey("console", Console)
@@ -293,8 +313,9 @@ async def post_message(request: web.Request, console: Console, session: Session,
         ticket = await _own(console, session, _ticket_id(request))
     except PermissionError as problem:
         return error(403, str(problem))
+    # delivered stays None (pending) until the channel answers
     message = await console.run(partial(console.store.add_message, ticket.id, "staff", text, author=session.username,
-                                        now=console.clock()))  # delivered stays None (pending) until the channel answers
+                                        now=console.clock()))
     console.hub.notify()
     try:
         await console.deliver(ticket.channel, ticket.conversation_id, text)
@@ -499,7 +520,8 @@ def build_app(store: TicketStore, directory: StaffDirectory, deliver: Deliver, t
     async def close_streams(_app: web.Application) -> None:
         console.hub.close()
 
-    app.on_shutdown.append(close_streams)
+    # aiohttp 3.9 declares its signals for aiosignal < 1.4, whose Signal was generic in the callback type
+    app.on_shutdown.append(close_streams)  # type: ignore[arg-type]
     routes = [
         web.post("/api/login", login),
         web.post("/api/logout", api(logout, state_changing=True)),
@@ -548,6 +570,6 @@ def serve(port: Optional[int] = None, deliver: Deliver = _undelivered,
         async def run_cleanup(_app: web.Application) -> None:
             await cleanup()
 
-        app.on_cleanup.append(run_cleanup)
+        app.on_cleanup.append(run_cleanup)  # type: ignore[arg-type]  # aiohttp 3.9 vs aiosignal 1.4, as above
     host, port = listen_address(port)
     web.run_app(app, host=host, port=port, shutdown_timeout=5)

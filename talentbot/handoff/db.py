@@ -34,7 +34,8 @@ def database_url(env: Mapping[str, str] = os.environ) -> str:
             path = ROOT / path
         path.parent.mkdir(parents=True, exist_ok=True)
         url = url.set(database=str(path))
-    return url.render_as_string(hide_password=False)
+    rendered: str = url.render_as_string(hide_password=False)  # (SQLAlchemy 1.4 ships no types)
+    return rendered
 
 
 SQLITE_PRAGMAS = ("PRAGMA foreign_keys=ON", *WAL_PRAGMAS)

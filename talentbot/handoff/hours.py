@@ -54,7 +54,9 @@ def _parse_time(text: str) -> dt.time:
 
 
 def parse_hours(policy: Dict[str, Any], holidays: Dict[str, Any]) -> StaffedHours:
-    """Builds StaffedHours from policy.yml's `staffed_hours` and hk_public_holidays.yml; raises ValueError on bad data."""
+    """Builds StaffedHours from policy.yml's `staffed_hours` and hk_public_holidays.yml.
+
+    Raises ValueError on bad data."""
     section = policy["staffed_hours"]
     windows: List[Window] = []
     for raw in section["windows"]:
@@ -92,7 +94,9 @@ def _intervals_starting_on(day: dt.date, hours: StaffedHours) -> Iterator[Tuple[
         yield start, dt.datetime.combine(end_day, window.end, hours.zone)
 
 
-def _intervals_around(moment: dt.datetime, hours: StaffedHours, days_after: int) -> Iterator[Tuple[dt.datetime, dt.datetime]]:
+def _intervals_around(
+    moment: dt.datetime, hours: StaffedHours, days_after: int
+) -> Iterator[Tuple[dt.datetime, dt.datetime]]:
     """Intervals starting from the day before `moment` (a window may run past midnight) to `days_after` days later."""
     local_day = moment.astimezone(hours.zone).date()
     for offset in range(-1, days_after + 1):

@@ -8,8 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, Optional
 
-from sqlalchemy import (JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        text)
+from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, text
 from sqlalchemy.types import TypeDecorator
 
 STATUSES = ("waiting", "assigned", "resolved")
@@ -22,7 +21,7 @@ SENDERS = ("user", "staff", "system")
 """Who wrote a handoff message: the user on their channel, a staff member in the console, or the queue itself."""
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator):  # type: ignore[misc]  # SQLAlchemy 1.4 ships no types: an Any base
     """Timezone-aware UTC datetimes on every backend: SQLite has no zone, so values are stored as naive UTC and given
     their zone back when read (PostgreSQL would keep them, but one representation keeps comparisons simple)."""
 

@@ -1,4 +1,5 @@
-"""The queue's rules: order, place in the queue, what to tell a user who is handed off, when a ticket is overdue, cancels.
+"""The queue's rules: order, place in the queue, what to tell a user who is handed off, when a ticket is overdue,
+cancels.
 
 Pure: tickets are anything with the attributes the functions read; the clock and the data are arguments.
 """
@@ -9,7 +10,7 @@ import datetime as dt
 import statistics
 import unicodedata
 from dataclasses import dataclass
-from typing import Any, FrozenSet, Iterable, List, Mapping, Optional, Protocol, Sequence
+from typing import Any, FrozenSet, Iterable, List, Mapping, Optional, Protocol, Sequence, TypeVar
 
 from talentbot.handoff import datafiles
 from talentbot.handoff.hours import StaffedHours, default_hours, is_staffed, next_opening, staffed_time_between
@@ -21,10 +22,16 @@ twice in a row, or the case needs a person's judgement."""
 
 
 class Queued(Protocol):
-    """What the queue rules need of a ticket."""
+    """What the queue rules need of a ticket (read-only: a stored ticket is a frozen dataclass)."""
 
-    id: int
-    created_at: dt.datetime
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def created_at(self) -> dt.datetime: ...
+
+
+QueuedT = TypeVar("QueuedT", bound=Queued)
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ def default_policy() -> QueuePolicy:
     return parse_policy(datafiles.load(datafiles.POLICY_FILE), default_hours())
 
 
-def queue_order(tickets: Iterable[Queued]) -> List[Queued]:
+def queue_order(tickets: Iterable[QueuedT]) -> List[QueuedT]:
     """Oldest first; tickets opened in the same instant keep the order they were stored in (by id)."""
     return sorted(tickets, key=lambda ticket: (ticket.created_at, ticket.id))
 

@@ -50,7 +50,7 @@ class RasaApi:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
         return self._session
 
-    def _auth(self) -> dict:
+    def _auth(self) -> dict[str, str]:
         """The API token in the header: the Rasa server refuses it in the URL (talentbot.rasa_api_auth)."""
         return {"Authorization": f"Bearer {self.token}"}
 

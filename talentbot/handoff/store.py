@@ -231,7 +231,8 @@ class SqlTicketStore:
         with self.engine.begin() as connection:
             result = connection.execute(
                 update(tickets).where(and_(tickets.c.id == ticket_id, condition)).values(**values))
-            return result.rowcount == 1
+            changed: bool = result.rowcount == 1  # (SQLAlchemy 1.4 ships no types)
+            return changed
 
     def claim(self, ticket_id: int, username: str, now: Optional[dt.datetime] = None) -> Ticket:
         """Assigns a waiting ticket to `username`; raises ClaimConflict if another claim got there first."""
@@ -250,7 +251,8 @@ class SqlTicketStore:
                 raise UnknownStaff(f"no staff member {to_username!r}")
         if self._change(ticket_id, tickets.c.status == "assigned", dict(assignee=to_username, updated_at=now)):
             return self.get(ticket_id)
-        raise InvalidState(f"ticket {ticket_id} is {self.get(ticket_id).status}, only an assigned one can be transferred")
+        status = self.get(ticket_id).status
+        raise InvalidState(f"ticket {ticket_id} is {status}, only an assigned one can be transferred")
 
     def resolve(self, ticket_id: int, now: Optional[dt.datetime] = None) -> Ticket:
         """Closes a ticket staff have handled (or taken from the queue); the bot is then resumed by the caller."""
@@ -308,7 +310,8 @@ class SqlTicketStore:
     def last_change(self) -> Optional[dt.datetime]:
         """When any ticket last changed (opened, claimed, transferred, resolved)."""
         with self.engine.connect() as connection:
-            return connection.execute(select(func.max(tickets.c.updated_at))).scalar()
+            latest: Optional[dt.datetime] = connection.execute(select(func.max(tickets.c.updated_at))).scalar()
+            return latest
 
     # supervisor view
 

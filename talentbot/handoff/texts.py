@@ -1,4 +1,5 @@
-"""What the user is told about the handoff and the staff's saved replies, in en / zh-Hant / zh-Hans (data in texts.yml)."""
+"""What the user is told about the handoff and the staff's saved replies, in en / zh-Hant / zh-Hans (data in
+texts.yml)."""
 
 from __future__ import annotations
 
@@ -29,14 +30,16 @@ def format_opening(moment: dt.datetime, language: str, texts: Optional[Mapping[s
     language = _language(language)
     local = moment.astimezone(HONG_KONG)
     month_names = data.get("month_names", {}).get(language) or [str(month) for month in range(1, 13)]
-    return data["format"][language].format(
+    template: str = data["format"][language]
+    return template.format(
         weekday=data["weekdays"][language][local.weekday()], day=local.day, month=local.month,
         month_name=month_names[local.month - 1], time=local.strftime("%H:%M"))
 
 
 def user_text(key: str, language: str, texts: Optional[Mapping[str, Any]] = None, **values: Any) -> str:
     """The user-facing text `key` (queued, queued_outside_hours, still_waiting, cancelled, resolved) filled in."""
-    return _texts(texts)["user"][key][_language(language)].format(**values)
+    template: str = _texts(texts)["user"][key][_language(language)]
+    return template.format(**values)
 
 
 def saved_replies(language: Optional[str] = None, texts: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:

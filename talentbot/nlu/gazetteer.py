@@ -79,7 +79,8 @@ class Gazetteer:
         ):
             for found in pattern.finditer(haystack) if pattern else ():
                 entity, value = table[re.sub(r"\s+", " ", found.group(0))]
-                matches.append(EntityMatch(entity, value, found.start(), found.end(), text[found.start() : found.end()]))
+                start, end = found.span()
+                matches.append(EntityMatch(entity, value, start, end, text[start:end]))
         return _without_overlaps(matches)
 
     def to_entries(self) -> List[List[str]]:

@@ -11,13 +11,11 @@ from __future__ import annotations
 from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.core.policies.policy import Policy, PolicyPrediction
-from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
-from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.core.constants import ACTION_LISTEN_NAME
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event, SlotSet
+from rasa.shared.core.events import Event, SlotSet, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
@@ -72,7 +70,7 @@ class LanguagePolicy(Policy):
     def _language_events(tracker: DialogueStateTracker) -> Tuple[List[Event], bool]:
         """SlotSet events that bring `language` (and `language_requested`) in line with the latest message,
         and whether that message is written in a script we do not support (it is answered in English)."""
-        message = tracker.latest_message
+        message = tracker.latest_message or UserUttered.empty()  # Rasa starts every tracker with an empty one
         events: List[Event] = []
         requested = tracker.get_slot(REQUESTED_SLOT)
         if (message.intent or {}).get("name") == CHANGE_LANGUAGE_INTENT:

@@ -5,7 +5,7 @@ Pure: no Rasa, Sanic or HTTP imports; the Rasa component (talentbot.nlu.question
 are thin adapters around it.
 """
 
-from talentbot.qbank.model import Bank, QuestionEntry
 from talentbot.qbank.loader import BankError, load_bank
+from talentbot.qbank.model import Bank, QuestionEntry
 
 __all__ = ["Bank", "BankError", "QuestionEntry", "load_bank"]

@@ -92,7 +92,8 @@ def topic_fit(entry: QuestionEntry, context: Context) -> float:
 
 def weigh(bank: Bank, candidates: Sequence[Candidate], context: Context) -> list[tuple[QuestionEntry, float]]:
     """Candidates still in the bank, with the scheme and topic fit applied, best first."""
-    own = frozenset(_what(e) for e in bank.entries if set(e.schemes) & set(context.named)) if context.named else frozenset()
+    own = (frozenset(_what(e) for e in bank.entries if set(e.schemes) & set(context.named)) if context.named
+           else frozenset())
     weighed = []
     for candidate in candidates:
         entry = bank.get(candidate.id)

@@ -97,7 +97,8 @@ def _change(raw: Any) -> Change:
 def _questions(value: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(value, Mapping):
         raise TypeError("questions: expected lists by language")
-    return {str(lang): tuple(" ".join(str(q).split()) for q in qs or () if str(q).strip()) for lang, qs in value.items()}
+    return {str(lang): tuple(" ".join(str(q).split()) for q in qs or () if str(q).strip())
+            for lang, qs in value.items()}
 
 
 def _texts(value: Any) -> dict[str, str]:

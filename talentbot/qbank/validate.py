@@ -26,15 +26,21 @@ NEAR_DUPLICATE = 0.95
 _ID = re.compile(r"[a-z0-9_]+(\.[a-z0-9_]+)+")
 #: What an answer must say where the reference marks a fact UNVERIFIED: to confirm it with the office that knows
 #: (../shared/reference/README.md). A verb, and an office named or linked (any gov.hk page).
-CONFIRM_VERBS = {"en": ("confirm", "check", "ask"), "zh-Hant": ("確認", "查詢", "查核", "問"), "zh-Hans": ("确认", "查询", "查核", "问")}
+CONFIRM_VERBS = {
+    "en": ("confirm", "check", "ask"),
+    "zh-Hant": ("確認", "查詢", "查核", "問"),
+    "zh-Hans": ("确认", "查询", "查核", "问"),
+}
 OFFICES = {
     "en": ("gov.hk", "Immigration Department", "ImmD", "Talent Engage", "Inland Revenue", "IRD", "MPF",
            "Education Bureau", "EDB", "Hospital Authority", "Department of Health", "Transport Department",
            "Labour Department", "Housing", "Rating and Valuation", "Estate Agents Authority", "HKMA", "bank"),
-    "zh-Hant": ("gov.hk", "入境事務處", "入境處", "人才服務辦公室", "稅務局", "積金局", "強積金", "教育局", "醫院管理局",
-                "醫管局", "衞生署", "衛生署", "運輸署", "勞工處", "房屋", "差餉物業估價署", "地產代理監管局", "金管局", "銀行"),
-    "zh-Hans": ("gov.hk", "入境事务处", "入境处", "人才服务办公室", "税务局", "积金局", "强积金", "教育局", "医院管理局",
-                "医管局", "卫生署", "运输署", "劳工处", "房屋", "差饷物业估价署", "地产代理监管局", "金管局", "银行"),
+    "zh-Hant": ("gov.hk", "入境事務處", "入境處", "人才服務辦公室", "稅務局", "積金局", "強積金", "教育局",
+                "醫院管理局", "醫管局", "衞生署", "衛生署", "運輸署", "勞工處", "房屋", "差餉物業估價署",
+                "地產代理監管局", "金管局", "銀行"),
+    "zh-Hans": ("gov.hk", "入境事务处", "入境处", "人才服务办公室", "税务局", "积金局", "强积金", "教育局",
+                "医院管理局", "医管局", "卫生署", "运输署", "劳工处", "房屋", "差饷物业估价署", "地产代理监管局",
+                "金管局", "银行"),
 }
 
 
@@ -110,7 +116,8 @@ def _entry_problems(entry: QuestionEntry, bank: Bank, today: dt.date) -> Iterabl
             if not note:
                 yield f"change of {change.date} has no {lang} note"
             elif len(note) > MAX_CHANGE_NOTE[lang]:
-                yield f"{lang} note of the change of {change.date} has {len(note)} characters; at most {MAX_CHANGE_NOTE[lang]}"
+                yield (f"{lang} note of the change of {change.date} has {len(note)} characters; "
+                       f"at most {MAX_CHANGE_NOTE[lang]}")
         if entry.unverified and answer:
             said = answer + " " + ((entry.more or {}).get(lang) or "")
             if not says_to_confirm(said, lang):
@@ -157,7 +164,7 @@ def clashes(bank: Bank, mask: Masker | None) -> list[str]:
         beaten = (best > own_best[:, None]) & alike[own]
         for offset in np.flatnonzero(beaten.any(axis=1)):
             nearer[(int(own[offset]), int(np.argmax(np.where(beaten[offset], best[offset], -2.0))))] += 1
-        for offset, other in zip(*np.nonzero((best >= NEAR_DUPLICATE) & alike[own])):
+        for offset, other in zip(*np.nonzero((best >= NEAR_DUPLICATE) & alike[own]), strict=True):
             duplicates.add((min(int(own[offset]), int(other)), max(int(own[offset]), int(other))))
     asked = Counter(owners.tolist())
     problems = [

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, cast
 
 import pytest
 from rasa_sdk import Tracker
+from rasa_sdk.types import TrackerState
 
 from talentbot.eligibility_chat.slots import BOOKKEEPING_SLOTS, FORM_SLOTS
 
@@ -14,10 +15,10 @@ def _form_tracker(text: str, intent: str = "inform", entities: list[tuple[str, s
                   requested: str | None = None, language: str = "en", events: list[dict] | None = None,
                   **slots: Any) -> Tracker:
     """The tracker of eligibility_form: all form slots empty unless given, `requested` the slot asked last."""
-    values = {slot: None for slot in (*FORM_SLOTS, *BOOKKEEPING_SLOTS)}
+    values: dict[str, Any] = {slot: None for slot in (*FORM_SLOTS, *BOOKKEEPING_SLOTS)}
     values.update({"language": language, "scheme": None, "requested_slot": requested, **slots})
     return Tracker.from_dict(
-        {
+        cast(TrackerState, {  # the wire form: rasa_sdk's TypedDict lacks latest_input_channel
             "sender_id": "test-user",
             "slots": values,
             "latest_message": {
@@ -30,7 +31,7 @@ def _form_tracker(text: str, intent: str = "inform", entities: list[tuple[str, s
             "latest_input_channel": "rest",
             "active_loop": {"name": "eligibility_form"},
             "latest_action_name": "eligibility_form",
-        }
+        })
     )
 
 

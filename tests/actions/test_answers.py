@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict, TrackerState
 
 from actions.answers import ActionAnswer
 
-DOMAIN: dict[str, Any] = {}  # the action does not read the domain
+DOMAIN = cast(DomainDict, {})  # the action does not read the domain
 
 
-def tracker(intent: str, text: str, entities: list[dict] | None = None, **slots: Any) -> Tracker:
+def tracker(intent: str, text: str, entities: list[tuple[str, str]] | None = None, **slots: Any) -> Tracker:
     """A tracker as the action server receives it after the user's message and slot extraction."""
     return Tracker.from_dict(
-        {
+        cast(TrackerState, {  # the wire form: rasa_sdk's TypedDict lacks latest_input_channel
             "sender_id": "test-user",
             "slots": {"language": "en", "scheme": None, "answer_scheme": None, "location": None, **slots},
             "latest_message": {
@@ -30,7 +31,7 @@ def tracker(intent: str, text: str, entities: list[dict] | None = None, **slots:
             "latest_input_channel": "rest",
             "active_loop": {},
             "latest_action_name": "action_listen",
-        }
+        })
     )
 
 
@@ -49,7 +50,8 @@ async def run(t: Tracker) -> tuple[list[dict], list[dict]]:
     ],
 )
 async def test_scheme_answer_in_the_users_language(language: str, text: str, must_say: str) -> None:
-    messages, events = await run(tracker("ask_scheme_info", text, [("scheme", "TTPS")], language=language, scheme="TTPS"))
+    messages, events = await run(
+        tracker("ask_scheme_info", text, [("scheme", "TTPS")], language=language, scheme="TTPS"))
     [message] = messages
     assert must_say in message["text"]
     assert "https://www.immd.gov.hk/eng/services/visas/TTPS.html" in message["text"]
@@ -134,7 +136,8 @@ async def test_intent_it_does_not_answer_changes_nothing() -> None:
 
 def user_event(text: str, intent: str, entities: list[tuple[str, str]] | None = None) -> dict:
     return {"event": "user", "text": text,
-            "parse_data": {"intent": {"name": intent}, "entities": [{"entity": k, "value": v} for k, v in entities or []]}}
+            "parse_data": {"intent": {"name": intent},
+                           "entities": [{"entity": k, "value": v} for k, v in entities or []]}}
 
 
 def bot_events(messages: list[dict]) -> list[dict]:
@@ -169,7 +172,8 @@ async def test_typing_tell_me_more_is_pressing_the_button(language: str, asked: 
 async def test_more_with_a_subject_named_answers_that_subject() -> None:
     first, _ = await run(tracker("ask_scheme_info", "What is TTPS?", [("scheme", "TTPS")], scheme="TTPS"))
     earlier = [user_event("What is TTPS?", "ask_scheme_info", [("scheme", "TTPS")]), *bot_events(first)]
-    typed, _ = await run(after(earlier, tracker("ask_living_info", "tell me more about housing", [("topic", "housing")])))
+    typed, _ = await run(
+        after(earlier, tracker("ask_living_info", "tell me more about housing", [("topic", "housing")])))
     housing, _ = await run(tracker("ask_living_info", "housing?", [("topic", "housing")]))
     assert [m["text"] for m in typed] == [m["text"] for m in housing]
 

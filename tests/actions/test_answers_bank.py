@@ -5,12 +5,13 @@ when no entry is close enough."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict, TrackerState
 
 from actions.answers import ActionAnswer
 from talentbot.qbank.loader import read_bank
@@ -29,7 +30,7 @@ def bank(tmp_path_factory: pytest.TempPathFactory) -> Bank:
 def tracker(text: str, intent: str, ranking: list[tuple[str, float]] | None = None, entities: dict | None = None,
             rewritten_from: str | None = None, events: list[dict] | None = None, since_when: bool = False,
             **slots: Any) -> Tracker:
-    return Tracker.from_dict({
+    return Tracker.from_dict(cast(TrackerState, {  # the wire form: rasa_sdk's TypedDict lacks latest_input_channel
         "sender_id": "u",
         "slots": {"language": "en", "scheme": None, "answer_scheme": None, "location": None, **slots},
         "latest_message": {
@@ -42,12 +43,12 @@ def tracker(text: str, intent: str, ranking: list[tuple[str, float]] | None = No
         },
         "events": events or [],
         "paused": False, "latest_input_channel": "rest", "active_loop": {}, "latest_action_name": "action_listen",
-    })
+    }))
 
 
 async def run(bank: Bank, t: Tracker) -> tuple[list[dict], list]:
     dispatcher = CollectingDispatcher()
-    events = await ActionAnswer(bank=bank).run(dispatcher, t, {})
+    events = await ActionAnswer(bank=bank).run(dispatcher, t, cast(DomainDict, {}))
     return dispatcher.messages, events
 
 
@@ -55,7 +56,9 @@ async def run(bank: Bank, t: Tracker) -> tuple[list[dict], list]:
     "language, must_say",
     [("en", "Both the landlord and the tenant"), ("zh-Hant", "業主同租客"), ("zh-Hans", "业主和租客")],
 )
-async def test_the_entry_ranked_best_is_answered_in_the_users_language(bank: Bank, language: str, must_say: str) -> None:
+async def test_the_entry_ranked_best_is_answered_in_the_users_language(
+    bank: Bank, language: str, must_say: str
+) -> None:
     t = tracker("who stamps the lease", "ask_living_info", [("housing.tenancy_stamping", 0.7), ("ttps.quota", 0.1)],
                 language=language)
     [message], events = await run(bank, t)
@@ -77,11 +80,14 @@ async def test_a_scheme_entry_remembers_its_scheme_and_offers_more_and_related(b
 
 async def test_the_remembered_scheme_decides_a_follow_up(bank: Bank) -> None:
     ranking = [("ttps.processing_time", 0.7), ("gep.processing_time", 0.7)]
-    [message], _ = await run(bank, tracker("and how long does that take?", "ask_processing_time", ranking, scheme="GEP"))
+    [message], _ = await run(
+        bank, tracker("and how long does that take?", "ask_processing_time", ranking, scheme="GEP"))
     assert "extensions 2 to 3 weeks" in message["text"]
 
 
-@pytest.mark.parametrize("language, heading", [("en", "Did you mean"), ("zh-Hant", "你係咪想問"), ("zh-Hans", "您是想问")])
+@pytest.mark.parametrize(
+    "language, heading", [("en", "Did you mean"), ("zh-Hant", "你係咪想問"), ("zh-Hans", "您是想问")]
+)
 async def test_a_close_call_asks_which_was_meant(bank: Bank, language: str, heading: str) -> None:
     ranking = [("ttps.processing_time", 0.6), ("gep.processing_time", 0.6)]
     [message], events = await run(bank, tracker("how long does it take", "ask_processing_time", ranking,
@@ -118,7 +124,7 @@ async def test_a_button_naming_an_entry_answers_it_and_its_more_part(bank: Bank)
 
 
 async def test_a_typed_tell_me_more_after_a_bank_answer_gives_its_more_part(bank: Bank) -> None:
-    events = [
+    events: list[dict] = [
         {"event": "user", "text": "how long does TTPS take?"},
         {"event": "bot", "text": "Normally 4 weeks",
          "data": {"buttons": [{"title": "Tell me more",

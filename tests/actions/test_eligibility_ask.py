@@ -21,7 +21,9 @@ def test_there_is_one_ask_action_per_form_slot() -> None:
         ("elig_income", "zh-Hans", "您过去一年的年收入大约是多少港币？（例如 260万港币）", "跳过"),
     ],
 )
-async def test_question_in_the_users_language(form_tracker, slot: str, language: str, question: str, first_button: str) -> None:
+async def test_question_in_the_users_language(
+    form_tracker, slot: str, language: str, question: str, first_button: str
+) -> None:
     dispatcher = CollectingDispatcher()
     events = await ASK_ACTIONS[slot]().run(dispatcher, form_tracker("", language=language), {})
     [message] = dispatcher.messages

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.eligibility.result import ActionEligibilityResult
 
 
 async def run(tracker) -> tuple[list[dict], list]:
     dispatcher = CollectingDispatcher()
-    events = await ActionEligibilityResult().run(dispatcher, tracker, {})
+    events = await ActionEligibilityResult().run(dispatcher, tracker, cast(DomainDict, {}))
     return dispatcher.messages, events
 
 

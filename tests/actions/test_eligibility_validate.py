@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.eligibility.validate import ValidateEligibilityForm
 
-DOMAIN = {"forms": {"eligibility_form": {"required_slots": ["elig_income", "elig_degree"]}}}
+DOMAIN = cast(DomainDict, {"forms": {"eligibility_form": {"required_slots": ["elig_income", "elig_degree"]}}})
 
 
 async def run(tracker) -> tuple[list[dict], list]:

@@ -2,32 +2,35 @@
 
 from __future__ import annotations
 
+from typing import Any, Iterator, cast
+
 import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.events import ConversationPaused
 from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict, TrackerState
 
 from actions.handoff import ActionHandoff
 from talentbot.handoff.store import SqlTicketStore
 
 
 def tracker(sender: str, language: str, channel: str = "telegram", after: str = "utter_greet") -> Tracker:
-    events = [
+    events: list[dict[str, Any]] = [
         {"event": "user", "text": "優才要幾多分", "parse_data": {"entities": [{"entity": "scheme", "value": "QMAS"}]}},
         {"event": "action", "name": after},
         {"event": "action", "name": "action_listen"},
         {"event": "user", "text": "/request_human", "parse_data": {"entities": []}, "input_channel": channel},
     ]
-    return Tracker.from_dict({
+    return Tracker.from_dict(cast(TrackerState, {  # the wire form: rasa_sdk's TypedDict lacks latest_input_channel
         "sender_id": sender, "slots": {"language": language, "scheme": "QMAS", "topic": None},
         "latest_message": {"text": "/request_human", "intent": {"name": "request_human"}, "entities": []},
         "events": events, "paused": False, "latest_input_channel": channel, "active_loop": {},
         "latest_action_name": "action_listen",
-    })
+    }))
 
 
 @pytest.fixture
-def store(tmp_path) -> SqlTicketStore:
+def store(tmp_path) -> Iterator[SqlTicketStore]:
     opened = SqlTicketStore.from_url(f"sqlite:///{tmp_path / 'handoff.sqlite3'}")
     yield opened
     opened.close()
@@ -37,7 +40,7 @@ def store(tmp_path) -> SqlTicketStore:
 
 async def run(action: ActionHandoff, tracker_: Tracker):
     dispatcher = CollectingDispatcher()
-    events = await action.run(dispatcher, tracker_, {})
+    events = await action.run(dispatcher, tracker_, cast(DomainDict, {}))
     return dispatcher.messages, events
 
 

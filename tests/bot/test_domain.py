@@ -1,13 +1,13 @@
 """The domain: every intent of the interface spec is known and handled, every response speaks three languages."""
 
 import re
-from pathlib import Path
 from typing import Dict, List, Set
 
 import pytest
 import yaml
 from rasa.shared.core.constants import DEFAULT_INTENTS
 from rasa.shared.core.domain import Domain
+from rasa.shared.core.slots import CategoricalSlot
 
 from talentbot import paths
 from talentbot.spec import ENTITIES, INTENTS, LANGUAGES
@@ -21,7 +21,7 @@ def domain() -> Domain:
 
 
 def dialogue_steps() -> List[dict]:
-    steps = []
+    steps: List[dict] = []
     for file in sorted(paths.DIALOGUE_DATA.glob("*.yml")):
         data = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
         for flow in (data.get("rules") or []) + (data.get("stories") or []):
@@ -43,6 +43,7 @@ def test_domain_declares_exactly_the_spec_intents_and_entities(domain: Domain) -
 
 def test_language_slot_takes_exactly_the_three_codes(domain: Domain) -> None:
     slot = next(s for s in domain.slots if s.name == "language")
+    assert isinstance(slot, CategoricalSlot)
     # Rasa lowercases categorical values for featurisation only; the slot holds the codes as set.
     assert set(slot.values) - {"__other__"} == {code.lower() for code in LANGUAGES}
 
@@ -78,6 +79,7 @@ def test_chinese_variations_are_in_their_own_script(domain: Domain) -> None:
         for variation in variations:
             language = next((c["value"] for c in variation.get("condition") or [] if c.get("name") == "language"), "en")
             script = chinese_script(variation.get("text") or "")
-            if name != "utter_language_unsupported" and language in ("zh-Hant", "zh-Hans") and script not in (None, language):
+            chinese = language in ("zh-Hant", "zh-Hans")
+            if name != "utter_language_unsupported" and chinese and script not in (None, language):
                 wrong.append((name, language))
     assert wrong == []

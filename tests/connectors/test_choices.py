@@ -65,6 +65,8 @@ def test_resolve_choice(text: str, expected: Optional[str]) -> None:
     assert resolve_choice(text, ["first", "second"]) == expected
 
 
-@pytest.mark.parametrize("raw, payloads", [(dump_payloads(["a", "高"]), ["a", "高"]), (None, []), ("{", []), ('{"a":1}', [])])
+@pytest.mark.parametrize(
+    "raw, payloads", [(dump_payloads(["a", "高"]), ["a", "高"]), (None, []), ("{", []), ('{"a":1}', [])]
+)
 def test_payloads_survive_the_store_and_garbage_means_none(raw: Optional[str], payloads: list[str]) -> None:
     assert load_payloads(raw) == payloads

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import List
+from typing import Iterator, List, Optional
 
 import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -18,7 +18,7 @@ class Recorder:
     """Stands in for Rasa's handle_message and for resuming the tracker."""
 
     def __init__(self) -> None:
-        self.to_bot: List[str] = []
+        self.to_bot: List[Optional[str]] = []
         self.resumed: List[str] = []
 
     async def on_new_message(self, message: UserMessage) -> None:
@@ -30,7 +30,7 @@ class Recorder:
 
 
 @pytest.fixture
-def store(tmp_path) -> SqlTicketStore:
+def store(tmp_path) -> Iterator[SqlTicketStore]:
     opened = SqlTicketStore.from_url(f"sqlite:///{tmp_path / 'handoff.sqlite3'}")
     for name in ("alice", "bob"):
         StaffDirectory(opened.engine).add(name, "agent", "correct horse battery staple", rounds=4)
@@ -85,7 +85,8 @@ async def test_messages_to_a_claimed_ticket_reach_staff_without_an_automatic_rep
 async def test_cancel_while_waiting_closes_the_ticket_and_resumes_the_assistant(gate, store, recorder) -> None:
     user = conversation()
     ticket = store.open_ticket(user, "rest", "zh-Hans", "not_understood")
-    assert await send(gate, recorder, user, "不用了") == ["好的，已经为您取消排队。您现在回到了智能助手，请问想了解什么？"]
+    assert await send(gate, recorder, user, "不用了") == [
+        "好的，已经为您取消排队。您现在回到了智能助手，请问想了解什么？"]
     closed = store.get(ticket.id)
     assert (closed.status, closed.resolution) == ("resolved", "cancelled")
     assert recorder.resumed == [user] and recorder.to_bot == []

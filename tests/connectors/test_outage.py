@@ -14,7 +14,13 @@ from rasa.core.lock_store import LockError
 from sanic.response import json as json_response
 
 from connectors.outage import (
-    RETRY_AFTER_S, HeldOutput, RefusalNote, guarded, mark_refused, refusal_language, refusal_text,
+    RETRY_AFTER_S,
+    HeldOutput,
+    RefusalNote,
+    guarded,
+    mark_refused,
+    refusal_language,
+    refusal_text,
 )
 from connectors.rest import RestInput
 from connectors.texts import load_texts
@@ -159,7 +165,7 @@ def test_a_refused_message_is_answered_503_with_retry_after(note, status, retry_
 
 async def test_the_rest_channel_answers_a_refused_message_503(serve, http, assistant):
     async def down(message: UserMessage) -> None:
-        if message.text.startswith("down"):
+        if (message.text or "").startswith("down"):
             raise StoreUnavailable(LOCK_STORE, REFUSED)
         await message.output_channel.send_text_message(message.sender_id, "answer")
 
@@ -187,7 +193,7 @@ async def test_the_handoff_queue_down_is_logged_once_and_messages_go_to_the_assi
     from talentbot.store_outages import OUTAGES
 
     caplog.set_level(logging.INFO)
-    gate = HandoffGate(QueueDown(), default_policy())  # type: ignore[arg-type]
+    gate = HandoffGate(QueueDown(), default_policy())
     try:
         for _ in range(5):
             output = CollectingOutputChannel()

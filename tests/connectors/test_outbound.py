@@ -39,9 +39,12 @@ async def test_telegram_has_no_window(env, telegram_api) -> None:
 
 @pytest.mark.parametrize(
     "channel, sender_id, fixture, window_s",
-    [("whatsapp", "whatsapp:85291234567", "graph_api", 24 * 3600), ("wechat", "wechat:oUser123", "wechat_api", 48 * 3600)],
+    [("whatsapp", "whatsapp:85291234567", "graph_api", 24 * 3600),
+     ("wechat", "wechat:oUser123", "wechat_api", 48 * 3600)],
 )
-async def test_windowed_channels_send_only_inside_the_window(env, request, tmp_path, channel, sender_id, fixture, window_s) -> None:
+async def test_windowed_channels_send_only_inside_the_window(
+    env, request, tmp_path, channel, sender_id, fixture, window_s
+) -> None:
     fake = request.getfixturevalue(fixture)
     with pytest.raises(ServiceWindowClosed):
         await send_text(channel, sender_id, "too late", env)
@@ -82,7 +85,7 @@ async def rasa_push():
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]
     yield {"url": f"http://127.0.0.1:{port}", "pushes": pushes, "answer": answer}
     await runner.cleanup()
 

@@ -53,7 +53,9 @@ def test_require_returns_optional_settings_and_refuses_missing_secrets() -> None
 
 
 @pytest.mark.parametrize("name, env", [("wechat", WECHAT), ("telegram", TELEGRAM), ("whatsapp", WHATSAPP)])
-def test_from_credentials_reads_secrets_from_the_environment(name: str, env: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_from_credentials_reads_secrets_from_the_environment(
+    name: str, env: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert input_channel_class(name).from_credentials(None).name() == name

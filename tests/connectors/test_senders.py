@@ -16,7 +16,7 @@ from connectors.senders import channel_of, claimed_channel, namespaced, native_i
         ("whatsapp", "85291234567", "whatsapp:85291234567"),
     ],
 )
-def test_round_trip(channel: str, native: object, sender_id: str) -> None:
+def test_round_trip(channel: str, native: str | int, sender_id: str) -> None:
     assert namespaced(channel, native) == sender_id
     assert native_id(channel, sender_id) == str(native)
     assert channel_of(sender_id) == channel

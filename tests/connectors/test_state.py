@@ -70,7 +70,9 @@ async def test_redis_stores_with_different_prefixes_do_not_share(redis_store) ->
         ("redis://127.0.0.1:6379/0", RedisStateStore),
     ],
 )
-def test_open_state_store_from_environment(url: str, kind: type, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_open_state_store_from_environment(
+    url: str, kind: type, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)  # the default SQLite file is relative to the working directory
     store = open_state_store({"CONNECTORS_STATE_URL": url.format(tmp=tmp_path)})
     assert isinstance(store, kind)

@@ -3,7 +3,7 @@ answer reaches the socket (Rasa 3.6's own channel loses it with python-socketio 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, List
 
 import pytest
 
@@ -180,7 +180,9 @@ async def test_a_pushed_message_reaches_the_open_page_only_with_the_token(socket
         sent = await http.post(push, json=body, headers={"Authorization": "Bearer api-token"})
         assert sent.status_code == 200
         assert await client.event() == ["bot_uttered", {"text": "<b>Hi</b>, this is Amy from the team"}]
-        for bad in ({"recipient_id": "telegram:42", "text": "x"}, {"recipient_id": session, "text": " "}, []):
+        bad_bodies: List[Any] = [{"recipient_id": "telegram:42", "text": "x"}, {"recipient_id": session, "text": " "},
+                                 []]
+        for bad in bad_bodies:
             refused = await http.post(push, json=bad, headers={"Authorization": "Bearer api-token"})
             assert refused.status_code == 400
     finally:

@@ -13,7 +13,6 @@ import time
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Iterator, List
 
 import pytest
@@ -45,8 +44,13 @@ def send(page, text: str) -> None:
 def record_errors(page) -> List[str]:
     """Collects the page's uncaught exceptions and console errors as they happen; the list must stay empty."""
     errors: List[str] = []
+
+    def on_console(message) -> None:
+        if message.type == "error":
+            errors.append(f"console: {message.text}")
+
     page.on("pageerror", lambda error: errors.append(f"page error: {error}"))
-    page.on("console", lambda message: message.type == "error" and errors.append(f"console: {message.text}"))
+    page.on("console", on_console)
     return errors
 
 
@@ -83,8 +87,13 @@ def test_staff_take_a_web_conversation_and_hand_it_back(browser, bot) -> None:
 
         console = staff_context.new_page()
         console_errors = record_errors(console)
+
+        def on_dialog(dialog) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
         for page in (user, console):
-            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+            page.on("dialog", on_dialog)
         console.goto(f"{bot.running.console_url}/")
         console.wait_for_url(re.compile(r".*/login$"))  # no page without a session
         console.fill("#username", username)

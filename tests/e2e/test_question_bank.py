@@ -53,7 +53,8 @@ def test_a_follow_up_question_keeps_the_scheme_of_the_previous_answer(bot) -> No
 
 @pytest.mark.parametrize(
     "message, language",
-    [("What do I need for TTPS category B", EN), ("我想申請高才通B類，要啲咩資格？", ZH_HANT), ("高才通B类需要什么条件", ZH_HANS)],
+    [("What do I need for TTPS category B", EN), ("我想申請高才通B類，要啲咩資格？", ZH_HANT),
+     ("高才通B类需要什么条件", ZH_HANS)],
 )
 def test_category_requirements_are_answered_not_how_to_apply(bot, message, language) -> None:
     text = text_of(bot.send(sender(), message))

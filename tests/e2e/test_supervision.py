@@ -146,12 +146,14 @@ def test_killed_rasa_workers_are_replaced_and_the_server_keeps_answering(product
     first, second = children(main, live=True)
     os.kill(first, signal.SIGKILL)
     assert answered(ask(production))  # the other worker serves meanwhile
-    eventually(lambda: len(children(main, live=True)) == 2 and first not in children(main, live=True), 30, "a new worker")
+    eventually(lambda: len(children(main, live=True)) == 2 and first not in children(main, live=True), 30,
+               "a new worker")
     eventually(lambda: loaded() >= 3, READY_TIMEOUT_S, "the new worker loaded the model")
 
     os.kill(second, signal.SIGKILL)  # upstream Sanic stopped the whole server when the last first-born worker died
     assert answered(ask(production))
-    eventually(lambda: len(children(main, live=True)) == 2 and second not in children(main, live=True), 30, "another new worker")
+    eventually(lambda: len(children(main, live=True)) == 2 and second not in children(main, live=True), 30,
+               "another new worker")
     assert production.rasa.pid == main and production.supervisor.services[RASA].restarts == 0
     text = log.read_text(errors="replace")
     assert f"(pid {first}) died with exit code -9 (SIGKILL)" in text and "replaced (pid" in text

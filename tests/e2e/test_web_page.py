@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 import time
-from typing import List
+from typing import List, Optional
 from urllib.parse import urlparse
 
 import pytest
@@ -87,7 +87,7 @@ def ask(page, text: str) -> List[str]:
     return wait_for_reply(page, before)
 
 
-def language_of(replies: List[str]) -> str:
+def language_of(replies: List[str]) -> Optional[str]:
     return detect(" ".join(replies), current=None).language
 
 

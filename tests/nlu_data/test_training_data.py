@@ -239,7 +239,8 @@ def test_labelling_rules(language: str, text: str, intent: str) -> None:
     assert intents == {intent}
 
 
-# Fragments: at most this many words; at least this many per intent and language (a floor; most intents have 10 or more).
+# Fragments: at most this many words; at least this many per intent and language (a floor; most intents have 10 or
+# more).
 MAX_FRAGMENT_WORDS = 3
 MIN_FRAGMENTS = 3
 
@@ -297,7 +298,8 @@ def test_annotations_fall_on_jieba_token_boundaries() -> None:
     misaligned = []
     for e in all_examples():
         starts, ends = token_bounds(e.text)
-        misaligned += [(e.text, ent["value"]) for ent in e.entities if ent["start"] not in starts or ent["end"] not in ends]
+        misaligned += [(e.text, ent["value"]) for ent in e.entities
+                       if ent["start"] not in starts or ent["end"] not in ends]
     assert misaligned == []
 
 
@@ -335,7 +337,9 @@ def test_intent_always_names_its_entity(intent: str, entity: str) -> None:
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
-@pytest.mark.parametrize("intent,entity", [("ask_scheme_info", "scheme"), ("ask_living_info", "topic"), ("ask_contact_office", "location")])
+@pytest.mark.parametrize(
+    "intent,entity", [("ask_scheme_info", "scheme"), ("ask_living_info", "topic"), ("ask_contact_office", "location")]
+)
 def test_knowledge_examples_mostly_name_their_entity_but_not_all(language: str, intent: str, entity: str) -> None:
     """Many examples name the entity, and some are follow-ups without it ("how long does it take?")."""
     group = [e for e in examples(language) if e.intent == intent]
@@ -348,7 +352,8 @@ def test_knowledge_examples_mostly_name_their_entity_but_not_all(language: str, 
 
 def test_every_synonym_target_is_canonical() -> None:
     _, synonyms = lookups()
-    assert [(ent, form, value) for ent, pairs in synonyms.items() for form, value in pairs if not is_canonical(ent, value)] == []
+    assert [(ent, form, value) for ent, pairs in synonyms.items() for form, value in pairs
+            if not is_canonical(ent, value)] == []
 
 
 def test_a_surface_form_maps_to_one_value_only() -> None:

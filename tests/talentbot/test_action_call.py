@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from typing import Any
 
 import pytest
 
@@ -26,9 +27,19 @@ def test_a_call_as_rasa_3_6_makes_it_is_accepted_as_it_is() -> None:
     produces: validation must never refuse what Rasa sends."""
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import (ActionExecuted, ActionExecutionRejected, ActiveLoop, BotUttered,
-                                         ConversationPaused, ConversationResumed, FollowupAction, LoopInterrupted,
-                                         SessionStarted, SlotSet, UserUttered)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActionExecutionRejected,
+        ActiveLoop,
+        BotUttered,
+        ConversationPaused,
+        ConversationResumed,
+        FollowupAction,
+        LoopInterrupted,
+        SessionStarted,
+        SlotSet,
+        UserUttered,
+    )
     from rasa.shared.core.trackers import DialogueStateTracker
     from rasa.utils.endpoints import EndpointConfig
 
@@ -39,7 +50,7 @@ def test_a_call_as_rasa_3_6_makes_it_is_accepted_as_it_is() -> None:
         ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen"),
         UserUttered("高才通要咩條件？ \U0001F600", intent={"name": "ask_scheme", "confidence": 0.9},
                     entities=[{"entity": "scheme", "value": "TTPS", "start": 0, "end": 3}],
-                    parse_data={"intent_ranking": [{"name": "ask_scheme", "confidence": 0.9}]},
+                    parse_data={"intent_ranking": [{"name": "ask_scheme", "confidence": 0.9}]},  # type: ignore[arg-type]
                     input_channel="socketio", metadata={"page": {"path": "/", "tags": [1, 2.5, None]}}),
         SlotSet("scheme", "TTPS"), ActiveLoop("eligibility_form"), SlotSet("requested_slot", "age"),
         BotUttered("Which one?", {"buttons": [{"title": "TTPS", "payload": "/inform"}]}, {"utter_action": "utter_x"}),
@@ -56,6 +67,7 @@ def test_every_string_is_cleaned_keys_too() -> None:
     raw = encode({**call(latest_message={"text": "hi\x00\ud800 \U0001F600\x1b[31m", "entities": []},
                          slots={"na\x00me": "Wong\udfff"}), "sender_id": "telegram:42"})
     parsed = parse_call(raw)
+    assert isinstance(parsed, dict)
     assert parsed["tracker"]["latest_message"]["text"] == "hi \U0001F600[31m"
     assert parsed["tracker"]["slots"] == {"name": "Wong"}
 
@@ -116,18 +128,21 @@ def test_deflate_is_inflated_up_to_the_cap_only() -> None:
     bomb = zlib.compress(b" " * (MAX_CALL_BYTES + 1))
     assert decoded(bomb, "Deflate") == Refusal(413, "the call is over 16,777,216 bytes")
     assert decoded(zlib.compress(body)[:-4], "deflate") == Refusal(400, "the deflate (zlib) data is truncated")
-    assert decoded(b"not deflate", "deflate").status == 400
-    assert decoded(body, "gzip").status == 415
+    not_deflate, gzip = decoded(b"not deflate", "deflate"), decoded(body, "gzip")
+    assert isinstance(not_deflate, Refusal) and not_deflate.status == 400
+    assert isinstance(gzip, Refusal) and gzip.status == 415
 
 
 def test_a_call_over_the_cap_is_refused() -> None:
     assert parse_call(b" " * (MAX_CALL_BYTES + 1)) == Refusal(413, "the call is over 16,777,216 bytes")
 
 
-DOMAIN = [{"slots": {"language": {"type": "categorical", "values": ["en"]}, "note": {"type": "text"},
-                     "count": {"type": "float"}, "done": {"type": "bool"}, "seen": {"type": "list"},
-                     "state": {"type": "any"}}},
-          {"forms": {"eligibility_form": {"required_slots": []}}}]
+DOMAIN: list[dict[str, Any]] = [
+    {"slots": {"language": {"type": "categorical", "values": ["en"]}, "note": {"type": "text"},
+               "count": {"type": "float"}, "done": {"type": "bool"}, "seen": {"type": "list"},
+               "state": {"type": "any"}}},
+    {"forms": {"eligibility_form": {"required_slots": []}}},
+]
 
 
 def test_the_domains_typed_slots_and_the_requested_slot_of_its_forms() -> None:
@@ -151,4 +166,5 @@ def test_a_slot_holding_what_its_type_cannot_is_refused(slots: dict, says: str) 
 def test_slots_of_their_type_null_any_or_unknown_pass() -> None:
     slots = {"language": "en", "note": "x", "count": 2.5, "done": False, "seen": [1], "requested_slot": None,
              "state": {"anything": [1, {"goes": None}]}, "not_in_the_domain": [1]}
-    assert parse_call(encode(call(slots=slots)), slots=slot_types(DOMAIN))["tracker"]["slots"] == slots
+    parsed = parse_call(encode(call(slots=slots)), slots=slot_types(DOMAIN))
+    assert isinstance(parsed, dict) and parsed["tracker"]["slots"] == slots

@@ -174,7 +174,8 @@ def test_nul_and_lone_surrogates_in_the_users_text_are_taken_out_and_the_ticket_
     assert reply.json()["events"][0]["event"] == "pause"
     store = SqlTicketStore.from_url(queue)
     try:
-        assert store.open_ticket_for("telegram:4444").summary == "I want a person \U0001F600"
+        ticket = store.open_ticket_for("telegram:4444")
+        assert ticket is not None and ticket.summary == "I want a person \U0001F600"
     finally:
         store.close()
 

@@ -46,7 +46,8 @@ def unstorable(char: str) -> bool:
 
 any_char = st.characters(min_codepoint=0, max_codepoint=0x10FFFF, exclude_categories=())  # surrogates included
 texts = st.text(any_char, max_size=30) | st.sampled_from([
-    "", " ", "\x00", "\ud800", "a\udfff", "I want a person\x00", "我想搵真人 \U0001F600", "\u202egnp.exe", "/request_human",
+    "", " ", "\x00", "\ud800", "a\udfff", "I want a person\x00", "我想搵真人 \U0001F600", "\u202egnp.exe",
+    "/request_human",
 ])
 long_texts = st.sampled_from(["x" * 10_000, "高才通" * 3400, "\ud800" * 10_000, "\U0001F600" * 5000, "a\x00" * 5000])
 json_values = st.recursive(
@@ -160,7 +161,7 @@ def server(tmp_path_factory) -> Iterator[Server]:
     store = SqlTicketStore.from_url(queue)
     try:
         ticket = store.open_ticket("telegram:55", "telegram", "zh-Hant", "requested", summary=KEPT[0])
-        for sender, text in zip(("user", "user", "staff"), KEPT):
+        for sender, text in zip(("user", "user", "staff"), KEPT, strict=True):
             store.add_message(ticket.id, sender, text)
     finally:
         store.close()
@@ -201,8 +202,8 @@ def well_formed(obj: Any) -> bool:
     if any(key in tracker and tracker[key] is None for key in ("slots", "events")):  # rasa_sdk takes null as is
         return False
     for slot, value in (tracker.get("slots") or {}).items():  # text and categorical slots of bot/domain
-        kinds = (str,) if slot == "requested_slot" else (str, int, float, bool)
-        if value is not None and not isinstance(value, kinds):
+        allowed = (str,) if slot == "requested_slot" else (str, int, float, bool)
+        if value is not None and not isinstance(value, allowed):
             return False
     if obj.get("domain") is not None and not isinstance(obj["domain"], dict):
         return False
@@ -213,12 +214,12 @@ def well_formed(obj: Any) -> bool:
         return False
     if isinstance(tracker.get("active_loop"), dict) and not _optional(tracker["active_loop"].get("name"), str):
         return False
-    for event in tracker.get("events") or []:
-        if not isinstance(event, dict) or not isinstance(event.get("event"), str):
+    for entry in tracker.get("events") or []:  # not `event`: that name is hypothesis's, imported above
+        if not isinstance(entry, dict) or not isinstance(entry.get("event"), str):
             return False
-        if not all(_optional(event.get(key), str) for key in ("name", "text", "input_channel")):
+        if not all(_optional(entry.get(key), str) for key in ("name", "text", "input_channel")):
             return False
-        if not _optional(event.get("parse_data"), dict) or not _message_ok(event.get("parse_data") or {}):
+        if not _optional(entry.get("parse_data"), dict) or not _message_ok(entry.get("parse_data") or {}):
             return False
     return True
 

@@ -70,7 +70,8 @@ def test_serve_actions_becomes_the_action_server_behind_its_token(tmp_path) -> N
         wait_until_ready(f"http://127.0.0.1:{port}/health", process, timeout=120)
         assert "talentbot.action_server" in Path(f"/proc/{process.pid}/cmdline").read_text()
         assert httpx.post(f"http://127.0.0.1:{port}/webhook", json={}, timeout=10).status_code == 401
-        authorised = httpx.get(f"http://127.0.0.1:{port}/actions", headers={"Authorization": "Bearer secret"}, timeout=10)
+        authorised = httpx.get(f"http://127.0.0.1:{port}/actions", headers={"Authorization": "Bearer secret"},
+                               timeout=10)
         assert {"name": "action_handoff"} in authorised.json()
     finally:
         os.killpg(process.pid, signal.SIGTERM)

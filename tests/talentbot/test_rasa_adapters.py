@@ -82,7 +82,8 @@ def every_event_type():
     from rasa.shared.core import events as e
 
     return [
-        e.UserUttered("高才通係咩？", {"name": "ask_scheme", "confidence": 0.9}, [{"entity": "scheme", "value": "TTPS"}]),
+        e.UserUttered("高才通係咩？", {"name": "ask_scheme", "confidence": 0.9},
+                      [{"entity": "scheme", "value": "TTPS"}]),
         e.SlotSet("language", "zh-Hant"), e.EntitiesAdded([{"entity": "scheme", "value": "QMAS"}]),
         e.DefinePrevUserUtteredFeaturization(True), e.ReminderCancelled(name="r"),
         e.ReminderScheduled("remind", dt.datetime(2026, 11, 25, 12, 0), name="r"),
@@ -116,7 +117,7 @@ def test_the_quick_check_agrees_with_the_full_schema(installed):
     variants = list(response_variants())
     assert len(variants) > 600
     agreed = [validator.is_valid(response) == validator.full.is_valid(response) for response in variants]
-    assert all(agreed), [variant for variant, ok in zip(variants, agreed) if not ok][:3]
+    assert all(agreed), [variant for variant, ok in zip(variants, agreed, strict=True) if not ok][:3]
     assert sum(validator.full.is_valid(response) for response in variants) > 100  # both kinds were tried
 
 

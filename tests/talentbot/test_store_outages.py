@@ -11,7 +11,14 @@ import sqlalchemy.exc
 from rasa.core.lock_store import LockError
 
 from talentbot.store_outages import (
-    LOCK_STORE, TRACKER_STORE, OutageLog, StoreUnavailable, connection_failure, describe, reporting, store_outage,
+    LOCK_STORE,
+    TRACKER_STORE,
+    OutageLog,
+    StoreUnavailable,
+    connection_failure,
+    describe,
+    reporting,
+    store_outage,
 )
 
 
@@ -21,7 +28,7 @@ def raised_while_handling(outer: Exception, inner: Exception) -> Exception:
         try:
             raise inner
         except Exception:
-            raise outer
+            raise outer  # noqa: B904 - implicit chaining (__context__), as Rasa's own code does
     except Exception as error:
         return error
 

@@ -67,7 +67,8 @@ def test_a_server_that_keeps_crashing_is_retried_ever_more_slowly(supervisor, ca
     supervisor.start("Rasa server", [sys.executable, "-c", "raise SystemExit(3)"], os.environ)
     supervisor.supervise()
     eventually(lambda: supervisor.services["Rasa server"].restarts >= 4)
-    delays = [line.split("restarting it in ")[1].split(" s")[0] for line in caplog.messages if "restarting it in" in line]
+    delays = [line.split("restarting it in ")[1].split(" s")[0]
+              for line in caplog.messages if "restarting it in" in line]
     assert delays[:4] == ["0.2", "0.4", "0.8", "0.8"]  # doubling, capped
     assert "died with exit code 3" in caplog.text
 

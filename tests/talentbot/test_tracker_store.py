@@ -12,7 +12,7 @@ import socket
 import threading
 import uuid
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, List
+from typing import Any, Callable, Dict, Iterator, List, TypeVar
 from unittest import mock
 
 import pytest
@@ -21,7 +21,12 @@ from rasa.core.tracker_store import SQLTrackerStore as RasaSQLTrackerStore
 from rasa.core.tracker_store import TrackerStore, create_tracker_store
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
-    ActionExecuted, BotUttered, Event, SessionStarted, SlotSet, UserUttered,
+    ActionExecuted,
+    BotUttered,
+    Event,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
 )
 from rasa.utils.endpoints import read_endpoint_config
 from sqlalchemy.pool import QueuePool
@@ -67,7 +72,10 @@ def database(request, tmp_path) -> Iterator[Dict[str, Any]]:
     admin.dispose()
 
 
-def make(store_class: Callable[..., TrackerStore], settings: Dict[str, Any]) -> RasaSQLTrackerStore:
+StoreT = TypeVar("StoreT", bound=TrackerStore)
+
+
+def make(store_class: Callable[..., StoreT], settings: Dict[str, Any]) -> StoreT:
     return store_class(DOMAIN, **settings)
 
 
@@ -158,7 +166,8 @@ def test_the_latest_session_only_unless_the_full_tracker_is_asked_for(database):
 def test_each_store_reads_what_the_other_wrote(database):
     writer, reader = make(RasaSQLTrackerStore, database), make(SQLTrackerStore, database)
     asyncio.run(conversation(writer))
-    assert as_dicts(asyncio.run(reader.retrieve("alice")).events) == as_dicts(asyncio.run(writer.retrieve("alice")).events)
+    read, written = asyncio.run(reader.retrieve("alice")), asyncio.run(writer.retrieve("alice"))
+    assert as_dicts(read.events) == as_dicts(written.events)
 
     # a turn saved by ours after Rasa's: only the new events are added, and Rasa reads them back
     tracker = asyncio.run(reader.retrieve("alice"))

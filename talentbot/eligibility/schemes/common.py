@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Iterable, Literal
 
 from talentbot.eligibility.profile import Profile, degree_rank
 from talentbot.eligibility.reasons import Reason
@@ -80,9 +80,9 @@ class Assessment:
         return SchemeResult(self.scheme, best, dedupe(reasons), sources=dedupe(self.sources), category=category)
 
 
-def order_fields(fields: object) -> tuple[str, ...]:
+def order_fields(fields: Iterable[str]) -> tuple[str, ...]:
     """Distinct field names, most decisive first (FIELD_PRIORITY), unknown names last."""
-    unique = dedupe(fields)  # type: ignore[arg-type]
+    unique = dedupe(fields)
     rank = {name: i for i, name in enumerate(FIELD_PRIORITY)}
     return tuple(sorted(unique, key=lambda f: rank.get(f, len(rank))))
 

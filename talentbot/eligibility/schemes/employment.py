@@ -7,9 +7,17 @@ from typing import Any, Mapping
 from talentbot.eligibility.profile import Profile
 from talentbot.eligibility.reasons import Reason
 from talentbot.eligibility.result import SchemeResult
-from talentbot.eligibility.ruledata import to_date
+from talentbot.eligibility.ruledata import required_date
 from talentbot.eligibility.schemes.common import (
-    Assessment, Context, degree_check, failed, hkd, long_date, mainland_resident, nationality_check, passed,
+    Assessment,
+    Context,
+    degree_check,
+    failed,
+    hkd,
+    long_date,
+    mainland_resident,
+    nationality_check,
+    passed,
     unknown,
 )
 
@@ -86,7 +94,7 @@ def _market_test_waiver(salary: float | None, on_talent_list: bool | None, versi
         return Reason("market_test_talent_list", "The post is on the Talent List, so the employer need not prove "
                       "local recruitment difficulty.")
     if minimum is not None and salary is not None and salary >= minimum:
-        since = to_date(version["effective_from"])
+        since = required_date(version["effective_from"], "effective_from of a version with a salary waiver")
         return Reason("market_test_salary", f"An annual salary of {hkd(salary)} (at least {hkd(minimum)}) spares "
                       f"the employer from proving local recruitment difficulty (since {long_date(since)}).",
                       salary_hkd=salary, minimum_hkd=minimum, since=since)

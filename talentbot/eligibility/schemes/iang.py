@@ -4,9 +4,16 @@ from __future__ import annotations
 
 from talentbot.eligibility.profile import Profile, degree_rank
 from talentbot.eligibility.reasons import Reason
-from talentbot.eligibility.result import SchemeResult
+from talentbot.eligibility.result import SchemeResult, Status
 from talentbot.eligibility.schemes.common import (
-    Assessment, Context, add_months, failed, long_date, nationality_check, passed, unknown,
+    Assessment,
+    Context,
+    add_months,
+    failed,
+    long_date,
+    nationality_check,
+    passed,
+    unknown,
 )
 
 SCHEME = "IANG"
@@ -46,7 +53,7 @@ def assess(profile: Profile, ctx: Context) -> SchemeResult:
     elif degree.campus == "gba":
         assessment.add(passed(Reason("iang_gba_pass", "GBA campus graduates are covered (pilot since 28 December "
                                      "2022).")))
-    best = "eligible"
+    best: Status = "eligible"
     if restricted and degree.campus == "hong_kong":
         best = "likely"
         assessment.notes.append(Reason("iang_restricted_nationality", f"For nationals of {profile.nationality}, "
@@ -66,17 +73,17 @@ def assess(profile: Profile, ctx: Context) -> SchemeResult:
         assessment.add(unknown(Reason("iang_graduation_missing", f"Without a job offer, IANG needs an application "
                                       f"within {window} months of graduation; graduation date not given.",
                                       window=window), "hk_degree.graduation_date"))
-        return assessment.result(best)  # type: ignore[arg-type]
+        return assessment.result(best)
     if grad > ctx.day:
         assessment.add(failed(Reason("iang_not_graduated", "The graduation date is after the day checked; IANG is "
                                      "for graduates.")))
-        return assessment.result(best)  # type: ignore[arg-type]
+        return assessment.result(best)
     deadline = add_months(grad, window)
     if ctx.day <= deadline:
         assessment.add(passed(Reason("iang_recent_pass", f"Recent graduate: applying by {long_date(deadline)}, "
                                      f"within {window} months of graduation, needs no job offer (first stay {stay} "
                                      f"months).", deadline=deadline, window=window, months=stay)))
-        return assessment.result(best)  # type: ignore[arg-type]
+        return assessment.result(best)
     if offer is False:
         assessment.add(failed(Reason("iang_returning_no_offer", f"More than {window} months after graduation "
                                      f"(after {long_date(deadline)}), IANG needs a job offer in Hong Kong.",

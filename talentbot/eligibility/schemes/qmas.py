@@ -6,7 +6,13 @@ from talentbot.eligibility.profile import Profile
 from talentbot.eligibility.reasons import Reason
 from talentbot.eligibility.result import SchemeResult
 from talentbot.eligibility.schemes.common import (
-    Assessment, Context, degree_check, failed, nationality_check, passed, unknown,
+    Assessment,
+    Context,
+    degree_check,
+    failed,
+    nationality_check,
+    passed,
+    unknown,
 )
 
 SCHEME = "QMAS"

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Mapping, Sequence
+
 from talentbot.eligibility.profile import Profile, degree_rank
 from talentbot.eligibility.reasons import Reason
 from talentbot.eligibility.result import SchemeResult
 from talentbot.eligibility.schemes.common import (
-    Assessment, Context, failed, nationality_check, passed, unknown,
+    Assessment,
+    Context,
+    failed,
+    nationality_check,
+    passed,
+    unknown,
 )
 from talentbot.eligibility.universities import normalise
 
 SCHEME = "TechTAS"
 
 
-def technology_area_key(text: str, areas: dict[str, list[str]]) -> str | None:
+def technology_area_key(text: str, areas: Mapping[str, Sequence[str]]) -> str | None:
     """The area key for a name as written ("AI", 人工智能, "fintech"), or None if it is not one of the areas."""
     wanted = normalise(text).replace(" ", "_")
     for key, names in areas.items():

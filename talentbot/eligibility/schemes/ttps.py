@@ -10,7 +10,15 @@ from talentbot.eligibility.reasons import Reason
 from talentbot.eligibility.result import STATUS_RANK, SchemeResult, dedupe
 from talentbot.eligibility.ruledata import RuleBook
 from talentbot.eligibility.schemes.common import (
-    Assessment, Context, failed, hkd, long_date, nationality_check, order_fields, passed, unknown,
+    Assessment,
+    Context,
+    failed,
+    hkd,
+    long_date,
+    nationality_check,
+    order_fields,
+    passed,
+    unknown,
 )
 from talentbot.eligibility.universities import MatchStatus, list_version_id
 
@@ -29,6 +37,8 @@ def assess(profile: Profile, ctx: Context) -> SchemeResult:
     version = ctx.book.version(SCHEME, ctx.day)
     if version is None:
         start = ctx.book.start_date(SCHEME)
+        if start is None:  # an open-ended first version leaves no earlier day without one
+            raise ValueError(f"{SCHEME} has no rule version in force on {ctx.day}: the versions leave a gap")
         return SchemeResult(SCHEME, "not_eligible",
                             (Reason("ttps_not_yet_open", f"TTPS did not exist before {long_date(start)}; it opened on "
                                     f"that day.", start=start),),

@@ -21,7 +21,9 @@ TOKEN, SECRET = "7000001:AAtest", "webhook-s3cret"
 HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 
 
-def update(update_id: int, text: Optional[str] = "hi", language: str = "zh-hans", chat_type: str = "private", chat_id: int = 42) -> dict:
+def update(
+    update_id: int, text: Optional[str] = "hi", language: str = "zh-hans", chat_type: str = "private", chat_id: int = 42
+) -> dict:
     message: dict[str, Any] = {
         "message_id": update_id,
         "date": 1764064800,
@@ -50,7 +52,8 @@ async def test_text_is_answered_with_send_message(telegram, http, assistant, tel
     response = await http.post(url, json=update(1, "高才通申请条件是什么"), headers=HEADERS)
     assert response.status_code == 200
     [received] = assistant.received
-    assert (received.sender_id, received.input_channel, received.metadata) == ("telegram:42", "telegram", {"language": "zh-Hans"})
+    assert (received.sender_id, received.input_channel, received.metadata) == (
+        "telegram:42", "telegram", {"language": "zh-Hans"})
     [sent] = telegram_api.to("sendMessage")
     assert sent.path == f"/bot{TOKEN}/sendMessage"
     assert sent.form() == {"chat_id": "42", "text": "echo: 高才通申请条件是什么"}
@@ -82,7 +85,9 @@ async def test_long_answers_are_split(telegram, http, assistant, telegram_api) -
     assert len(texts) == 3 and all(len(t) <= 4096 for t in texts)
 
 
-async def test_buttons_become_an_inline_keyboard_and_callbacks_are_answered(telegram, http, assistant, telegram_api) -> None:
+async def test_buttons_become_an_inline_keyboard_and_callbacks_are_answered(
+    telegram, http, assistant, telegram_api
+) -> None:
     async def menu(message) -> None:
         if message.text.startswith("/ask"):
             await message.output_channel.send_text_message(message.sender_id, "TTPS is...")
@@ -122,7 +127,9 @@ async def test_start_sends_the_welcome_in_the_users_language(telegram, http, ass
     assert assistant.received == []
 
 
-async def test_language_command_offers_three_languages_and_sets_the_chosen_one(telegram, http, assistant, telegram_api) -> None:
+async def test_language_command_offers_three_languages_and_sets_the_chosen_one(
+    telegram, http, assistant, telegram_api
+) -> None:
     _, url = telegram
     await http.post(url, json=update(8, "/language", language="en"), headers=HEADERS)
     [menu] = sent_texts(telegram_api)
@@ -141,7 +148,8 @@ async def test_group_chats_are_ignored_unless_the_bot_is_addressed(telegram, htt
     _, url = telegram
     await http.post(url, json=update(10, "lunch?", chat_type="group", chat_id=-100), headers=HEADERS)
     assert assistant.received == []
-    await http.post(url, json=update(11, "@talentbot_test_bot what is QMAS?", chat_type="group", chat_id=-100), headers=HEADERS)
+    addressed = update(11, "@talentbot_test_bot what is QMAS?", chat_type="group", chat_id=-100)
+    await http.post(url, json=addressed, headers=HEADERS)
     assert [(m.sender_id, m.text) for m in assistant.received] == [("telegram:-100", "what is QMAS?")]
     assert sent_texts(telegram_api)[-1]["chat_id"] == "-100"
 
@@ -150,7 +158,8 @@ async def test_non_text_private_messages_get_a_polite_note(telegram, http, assis
     _, url = telegram
     sticker_update = update(12, None, language="en")
     sticker_update["message"]["sticker"] = {
-        "file_id": "f", "file_unique_id": "u", "width": 1, "height": 1, "is_animated": False, "is_video": False, "type": "regular",
+        "file_id": "f", "file_unique_id": "u", "width": 1, "height": 1, "is_animated": False, "is_video": False,
+        "type": "regular",
     }
     await http.post(url, json=sticker_update, headers=HEADERS)
     assert "only read text" in sent_texts(telegram_api)[0]["text"]
@@ -165,7 +174,8 @@ async def test_non_text_private_messages_get_a_polite_note(telegram, http, assis
      (b'{"update_id": 1, "message": {"message_id": 1, "date": 1, "chat": {"id": "42\\u0000", "type": "private"},'
       b' "text": "hi"}}', 400, "chat.id must be an integer"),
      (b'{"update_id": 1, "x": "' + b"a" * MAX_BODY_BYTES + b'"}', 413, "too large")],
-    ids=["malformed", "array", "no-update-id", "message-without-chat", "nested-too-deep", "string-chat-id", "oversized"],
+    ids=["malformed", "array", "no-update-id", "message-without-chat", "nested-too-deep", "string-chat-id",
+         "oversized"],
 )
 async def test_bad_bodies_get_a_clear_4xx(telegram, http, assistant, body: bytes, status: int, problem: str) -> None:
     """A 4xx, not 200-and-ignore: Telegram gives up on a failed update after a few attempts, and shows the reason
@@ -187,7 +197,9 @@ def note(language: str) -> str:
     return load_texts().texts["message_too_long"][language].split("{")[0]
 
 
-async def test_a_message_over_the_cap_gets_the_polite_note_and_never_reaches_rasa(telegram, http, assistant, telegram_api) -> None:
+async def test_a_message_over_the_cap_gets_the_polite_note_and_never_reaches_rasa(
+    telegram, http, assistant, telegram_api
+) -> None:
     _, url = telegram
     text = "高才通要咩條件？" * 400  # 3,200 characters: Telegram allows 4,096
     for _ in range(2):  # the same update again: one note
@@ -222,7 +234,9 @@ async def test_callback_data_reaches_rasa_cleaned(telegram, http, assistant) -> 
 # --- store outages: nothing lost ---------------------------------------------------------------------------------
 
 
-async def test_while_a_store_rasa_needs_is_down_the_user_is_told_politely(telegram, http, assistant, telegram_api) -> None:
+async def test_while_a_store_rasa_needs_is_down_the_user_is_told_politely(
+    telegram, http, assistant, telegram_api
+) -> None:
     """The tracker or lock store down: the outage refusal goes out through sendMessage, in the user's language, and
     the update is acknowledged (the user knows to send it again); then answers resume."""
     async def down_then_up(message) -> None:
@@ -238,7 +252,9 @@ async def test_while_a_store_rasa_needs_is_down_the_user_is_told_politely(telegr
     assert [t["text"] for t in sent_texts(telegram_api)] == [refusal, "answer"]
 
 
-async def test_a_refusal_telegram_did_not_take_is_redelivered_and_answered_once(telegram, http, assistant, telegram_api) -> None:
+async def test_a_refusal_telegram_did_not_take_is_redelivered_and_answered_once(
+    telegram, http, assistant, telegram_api
+) -> None:
     """The tracker store down and the Bot API failing: the user heard nothing and nothing was stored, so the update
     is answered 503 and its claim released. Telegram's redelivery is answered, once."""
     async def outage_then_answer(message) -> None:
@@ -270,7 +286,9 @@ async def test_a_fault_in_the_assistant_gets_an_apology_not_a_500(telegram, http
     assert len(assistant.received) == 1  # not redelivered: it would meet the same fault
 
 
-async def test_while_the_state_store_is_down_updates_are_left_with_telegram(local_redis, telegram_api, serve, http, assistant) -> None:
+async def test_while_the_state_store_is_down_updates_are_left_with_telegram(
+    local_redis, telegram_api, serve, http, assistant
+) -> None:
     """The connectors' state store (Redis, its own server here) down: an update cannot be claimed, so it is not
     taken (503, nothing sent, nothing to Rasa); after Redis is back, Telegram's redelivery is answered once."""
     store = RedisStateStore(local_redis.url, prefix=f"test:{uuid.uuid4().hex}:")
@@ -285,7 +303,8 @@ async def test_while_the_state_store_is_down_updates_are_left_with_telegram(loca
         local_redis.start()
         for update_id in (60, 61, 60, 61):  # Telegram redelivers until it gets a 2xx, then may repeat once more
             for _ in range(3):  # the first command on a connection Redis dropped may fail once
-                if (await http.post(url, json=update(update_id, f"message {update_id}"), headers=HEADERS)).status_code == 200:
+                answer = await http.post(url, json=update(update_id, f"message {update_id}"), headers=HEADERS)
+                if answer.status_code == 200:
                     break
         assert [m.text for m in assistant.received] == ["message 60", "message 61"]
         assert [t["text"] for t in sent_texts(telegram_api)] == ["echo: message 60", "echo: message 61"]
@@ -296,7 +315,8 @@ async def test_while_the_state_store_is_down_updates_are_left_with_telegram(loca
 
 async def test_proactive_message_to_a_namespaced_id(telegram, telegram_api) -> None:
     channel, _ = telegram
-    await channel.get_output_channel().send_text_message("telegram:42", "[staff] Hello, this is the Talent Service Window.")
+    await channel.get_output_channel().send_text_message(
+        "telegram:42", "[staff] Hello, this is the Talent Service Window.")
     assert sent_texts(telegram_api) == [{"chat_id": "42", "text": "[staff] Hello, this is the Talent Service Window."}]
 
 

@@ -14,7 +14,16 @@ from hypothesis import strategies as st
 
 from connectors.telegram import TelegramInput
 from tests.connectors.conftest import (
-    CAP, FRESH, FUZZ, cleaned, deep_bodies, is_note, json_values, long_texts, received_storable, texts,
+    CAP,
+    FRESH,
+    FUZZ,
+    cleaned,
+    deep_bodies,
+    is_note,
+    json_values,
+    long_texts,
+    received_storable,
+    texts,
 )
 
 pytestmark = pytest.mark.server

@@ -61,6 +61,7 @@ async def test_a_staff_reply_reaches_the_users_telegram_chat(telegram_api, tmp_p
 
             username = f"dan{uuid.uuid4().hex[:6]}"
             await asyncio.to_thread(add_staff, username, "agent", PASSWORD, running.handoff_db_url, 4)
+            assert running.console_url is not None  # started with the handoff console
             console = httpx.AsyncClient(base_url=running.console_url, timeout=60)
             async with console:
                 (await console.post("/api/login", json={"username": username, "password": PASSWORD})).raise_for_status()

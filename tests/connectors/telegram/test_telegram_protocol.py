@@ -4,10 +4,9 @@ from __future__ import annotations
 from typing import Any, Optional
 
 import pytest
-
-from connectors.choices import Choice
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from connectors.choices import Choice
 from connectors.telegram.protocol import (
     MAX_TEXT_LENGTH,
     InboundError,
@@ -54,9 +53,11 @@ def test_verify_secret(given: Optional[str], ok: bool) -> None:
         (update("/start"), "command", None, "start"),
         (update("/start@talentbot_test_bot"), "command", None, "start"),
         (update("/language zh-Hant"), "command", "zh-Hant", "language"),
-        (update(None, photo=[{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]), "unsupported", None, None),
+        (update(None, photo=[{"file_id": "f", "file_unique_id": "u", "width": 1, "height": 1}]),
+         "unsupported", None, None),
         (update("hello all", chat_type="group", chat_id=-5), "ignored", None, None),
-        (update("@talentbot_test_bot what is QMAS?", chat_type="supergroup", chat_id=-5), "text", "what is QMAS?", None),
+        (update("@talentbot_test_bot what is QMAS?", chat_type="supergroup", chat_id=-5),
+         "text", "what is QMAS?", None),
         (update("/start", chat_type="group", chat_id=-5), "ignored", None, None),  # not addressed to us
         (update("/start@talentbot_test_bot", chat_type="group", chat_id=-5), "command", None, "start"),
         (update("/start@other_bot", chat_type="group", chat_id=-5), "ignored", None, None),

@@ -5,9 +5,8 @@ import asyncio
 import hashlib
 import secrets
 import time
-from typing import Optional
-
 import uuid
+from typing import Optional
 
 import httpx
 import pytest
@@ -98,7 +97,8 @@ async def test_text_gets_a_passive_reply_from_rasa(wechat, http, assistant, wech
     assert response.status_code == 200
     assert reply_text(response) == "echo: 高才通要咩條件？"
     [received] = assistant.received
-    assert (received.sender_id, received.input_channel, received.text) == ("wechat:oUser123", "wechat", "高才通要咩條件？")
+    assert (received.sender_id, received.input_channel, received.text) == (
+        "wechat:oUser123", "wechat", "高才通要咩條件？")
     assert wechat_api.requests == []  # the passive reply needed no API call
 
 
@@ -112,7 +112,9 @@ async def test_text_gets_a_passive_reply_from_rasa(wechat, http, assistant, wech
     ],
     ids=["unsigned", "wrong", "other-token", "stale"],
 )
-async def test_forged_or_stale_requests_get_403_and_are_not_processed(wechat, http, assistant, wechat_api, query, caplog) -> None:
+async def test_forged_or_stale_requests_get_403_and_are_not_processed(
+    wechat, http, assistant, wechat_api, query, caplog
+) -> None:
     _, url = await wechat()
     response = await http.post(url, params=query, content=message())
     assert response.status_code == 403
@@ -129,7 +131,9 @@ async def test_retries_of_one_message_are_answered_once(wechat, http, assistant)
     assert len(assistant.received) == 1
 
 
-async def test_a_captured_query_string_cannot_carry_another_body(any_store, wechat_api, http, serve, assistant, caplog) -> None:
+async def test_a_captured_query_string_cannot_carry_another_body(
+    any_store, wechat_api, http, serve, assistant, caplog
+) -> None:
     """Plain mode signs token, timestamp and nonce, not the body: one genuine message's query string, sent again
     with another body, is refused (in both stores: Redis is the production one)."""
     channel = WeChatInput(TOKEN, APP_ID, "app_secret", api_base_url=wechat_api.url, state=any_store, http=http,
@@ -157,7 +161,9 @@ async def test_a_retry_with_the_same_query_string_is_answered_once_not_refused(w
     assert len(assistant.received) == 1
 
 
-async def test_a_used_nonce_is_remembered_for_the_whole_acceptance_window(wechat_api, http, serve, assistant, tmp_path) -> None:
+async def test_a_used_nonce_is_remembered_for_the_whole_acceptance_window(
+    wechat_api, http, serve, assistant, tmp_path
+) -> None:
     now = [float(int(time.time()))]
     store = SQLiteStateStore(tmp_path / "state.sqlite3", clock=lambda: now[0])
     channel = WeChatInput(TOKEN, APP_ID, "app_secret", api_base_url=wechat_api.url, state=store, http=http,
@@ -173,7 +179,9 @@ async def test_a_used_nonce_is_remembered_for_the_whole_acceptance_window(wechat
     await store.close()
 
 
-async def test_slow_answers_go_by_customer_service_api_and_retries_are_not_doubled(wechat, http, assistant, wechat_api) -> None:
+async def test_slow_answers_go_by_customer_service_api_and_retries_are_not_doubled(
+    wechat, http, assistant, wechat_api
+) -> None:
     async def slow(message) -> None:
         await asyncio.sleep(BUDGET_S * 3)
         await message.output_channel.send_text_message(message.sender_id, "slow answer")
@@ -242,7 +250,9 @@ async def test_buttons_become_numbered_choices_answerable_with_a_digit(wechat, h
     assert assistant.received[-1].text == "2"
 
 
-async def test_subscribe_welcomes_in_the_users_locale_and_hints_later_messages(wechat, http, assistant, wechat_api) -> None:
+async def test_subscribe_welcomes_in_the_users_locale_and_hints_later_messages(
+    wechat, http, assistant, wechat_api
+) -> None:
     _, url = await wechat()
     welcome = reply_text(await http.post(url, params=signed_query(), content=event("subscribe")))
     assert welcome.startswith("欢迎来到香港人才服务窗口") and "Welcome" not in welcome
@@ -266,7 +276,11 @@ async def test_unsubscribe_and_other_events_get_success_and_no_reply(wechat, htt
     assert assistant.received == [] and wechat_api.requests == []
 
 
-@pytest.mark.parametrize("msg_type, extra", [("image", "<PicUrl>http://x/y.jpg</PicUrl>"), ("location", "<Label>HK</Label>"), ("voice", "<Format>amr</Format>")])
+@pytest.mark.parametrize(
+    "msg_type, extra",
+    [("image", "<PicUrl>http://x/y.jpg</PicUrl>"), ("location", "<Label>HK</Label>"),
+     ("voice", "<Format>amr</Format>")],
+)
 async def test_non_text_messages_get_a_polite_note(wechat, http, assistant, msg_type: str, extra: str) -> None:
     _, url = await wechat()
     note = reply_text(await http.post(url, params=signed_query(), content=message(msg_type=msg_type, extra=extra)))
@@ -345,7 +359,9 @@ def safe_request(crypto: WeChatCrypto, plaintext: str | bytes, nonce: Optional[s
 
 
 @pytest.mark.parametrize("aes_key", [None, AES_KEY], ids=["plain", "safe"])
-async def test_a_message_over_the_cap_gets_the_polite_note_as_passive_reply(wechat, http, assistant, wechat_api, aes_key) -> None:
+async def test_a_message_over_the_cap_gets_the_polite_note_as_passive_reply(
+    wechat, http, assistant, wechat_api, aes_key
+) -> None:
     channel, url = await wechat(aes_key=aes_key)
     crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
 
@@ -406,7 +422,9 @@ async def test_while_a_store_rasa_needs_is_down_the_user_is_told_in_the_passive_
     assert reply_text(answer) == load_texts().texts["store_outage"]["zh-Hans"]
 
 
-async def test_a_message_the_state_store_failed_midway_is_redelivered_and_answered_once(sqlite_store, wechat_api, http, serve, assistant) -> None:
+async def test_a_message_the_state_store_failed_midway_is_redelivered_and_answered_once(
+    sqlite_store, wechat_api, http, serve, assistant
+) -> None:
     """The state store fails after the message was claimed (here: recording the user's last message): nothing of
     it went to Rasa, so it is released and answered 503; WeChat's retry is answered once."""
     store = FlakyStore(sqlite_store)
@@ -423,7 +441,9 @@ async def test_a_message_the_state_store_failed_midway_is_redelivered_and_answer
     await channel.drain()
 
 
-async def test_while_the_state_store_is_down_messages_are_left_with_wechat(local_redis, wechat_api, http, serve, assistant) -> None:
+async def test_while_the_state_store_is_down_messages_are_left_with_wechat(
+    local_redis, wechat_api, http, serve, assistant
+) -> None:
     store = RedisStateStore(local_redis.url, prefix=f"test:{uuid.uuid4().hex}:")
     channel = WeChatInput(TOKEN, APP_ID, "app_secret", api_base_url=wechat_api.url, state=store, http=http,
                           reply_budget_s=BUDGET_S)

@@ -46,7 +46,8 @@ async def test_rejected_token_is_refreshed_and_the_call_retried_once(client, wec
 
 @pytest.mark.parametrize("errcode", [45015, 45047])
 async def test_window_errors_raise_service_window_closed(client, wechat_api, errcode: int) -> None:
-    wechat_api.answer("cgi-bin_message_custom_send", (200, {"errcode": errcode, "errmsg": "response out of time limit"}))
+    wechat_api.answer("cgi-bin_message_custom_send",
+                      (200, {"errcode": errcode, "errmsg": "response out of time limit"}))
     with pytest.raises(ServiceWindowClosed):
         await client.send_text("oUser123", "late staff reply")
 
@@ -64,7 +65,9 @@ async def test_user_locale(client, wechat_api) -> None:
     assert request.query == {"access_token": "ACCESS_TOKEN_1", "openid": "oUser123", "lang": "en"}
 
 
-@pytest.mark.parametrize("answer", [(200, {"subscribe": 1, "openid": "o"}), (200, {"errcode": 40003, "errmsg": "invalid openid"}), (500, {})])
+@pytest.mark.parametrize(
+    "answer", [(200, {"subscribe": 1, "openid": "o"}), (200, {"errcode": 40003, "errmsg": "invalid openid"}), (500, {})]
+)
 async def test_user_locale_unknown_is_none(client, wechat_api, answer) -> None:
     wechat_api.answer("cgi-bin_user_info", answer)
     assert await client.user_locale("oUser123") is None

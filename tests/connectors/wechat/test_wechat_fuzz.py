@@ -18,7 +18,16 @@ from wechatpy.crypto import WeChatCrypto
 
 from connectors.wechat import WeChatInput
 from tests.connectors.conftest import (
-    CAP, FRESH, FUZZ, cleaned, is_note, json_values, long_texts, received_storable, storable, texts,
+    CAP,
+    FRESH,
+    FUZZ,
+    cleaned,
+    is_note,
+    json_values,
+    long_texts,
+    received_storable,
+    storable,
+    texts,
 )
 
 pytestmark = pytest.mark.server
@@ -54,8 +63,8 @@ class Case:
 
 
 openids = st.sampled_from(["oUser123", "oUser456"])
-query_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=50)
-XML_CHARS = st.characters(exclude_categories=("Cs",), exclude_characters=[
+query_text = st.text(st.characters(exclude_categories=["Cs"]), max_size=50)
+XML_CHARS = st.characters(exclude_categories=["Cs"], exclude_characters=[
     chr(c) for c in range(0x20) if chr(c) not in "\t\n\r"] + ["\ufffe", "\uffff"])
 xml_texts = st.one_of(  # what WeChat can send: XML 1.0 characters (C1 controls included: XML allows them)
     st.text(XML_CHARS, min_size=1, max_size=60),
@@ -217,7 +226,9 @@ async def post(http: httpx.AsyncClient, url: str, case: Case, plaintext: bytes) 
 
 @FUZZ
 @given(case=cases())
-async def test_the_wechat_webhook_under_random_messages(webhooks: Webhooks, http, assistant, wechat_api, case: Case) -> None:
+async def test_the_wechat_webhook_under_random_messages(
+    webhooks: Webhooks, http, assistant, wechat_api, case: Case
+) -> None:
     if case.fields.get("MsgId", "") is None:
         case.fields["MsgId"] = str(10**15 + next(FRESH))
     url = webhooks.safe if case.safe else webhooks.plain

@@ -67,11 +67,14 @@ def test_verify_signature(
         (NOW, NOW + 300, 1, 1),  # the last accepted second: still at least a second
     ],
 )
-def test_a_nonce_is_remembered_until_its_timestamp_goes_stale(timestamp: int, now: int, at_least: float, at_most: float) -> None:
+def test_a_nonce_is_remembered_until_its_timestamp_goes_stale(
+    timestamp: int, now: int, at_least: float, at_most: float
+) -> None:
     ttl = nonce_ttl_s(timestamp, now)
     assert at_least <= ttl <= at_most
     # every moment the signature still verifies falls within the memory
-    assert verify_signature(TOKEN, sign(TOKEN, str(timestamp), "n"), str(timestamp), "n", now=now + ttl - 1) is SignatureCheck.VALID
+    signature = sign(TOKEN, str(timestamp), "n")
+    assert verify_signature(TOKEN, signature, str(timestamp), "n", now=now + ttl - 1) is SignatureCheck.VALID
 
 
 def test_nonce_keys_tell_the_same_query_string_with_another_body_apart() -> None:
@@ -95,19 +98,26 @@ def xml(msg_type: str, extra: str = "", msg_id: Optional[str] = "605476859006471
 @pytest.mark.parametrize(
     "body, kind, text, event, dedup_key",
     [
-        (xml("text", "<Content><![CDATA[高才通要咩條件？]]></Content>"), "text", "高才通要咩條件？", None, "msg:6054768590064713728"),
+        (xml("text", "<Content><![CDATA[高才通要咩條件？]]></Content>"),
+         "text", "高才通要咩條件？", None, "msg:6054768590064713728"),
         (xml("voice", "<MediaId>m</MediaId><Format>amr</Format><Recognition><![CDATA[优才怎么申请]]></Recognition>"),
          "text", "优才怎么申请", None, "msg:6054768590064713728"),
         (xml("voice", "<MediaId>m</MediaId><Format>amr</Format><Recognition></Recognition>"),
          "unsupported", None, None, "msg:6054768590064713728"),
-        (xml("image", "<PicUrl>http://x/y.jpg</PicUrl><MediaId>m</MediaId>"), "unsupported", None, None, "msg:6054768590064713728"),
-        (xml("location", "<Location_X>22.3</Location_X><Location_Y>114.1</Location_Y>"), "unsupported", None, None, "msg:6054768590064713728"),
+        (xml("image", "<PicUrl>http://x/y.jpg</PicUrl><MediaId>m</MediaId>"),
+         "unsupported", None, None, "msg:6054768590064713728"),
+        (xml("location", "<Location_X>22.3</Location_X><Location_Y>114.1</Location_Y>"),
+         "unsupported", None, None, "msg:6054768590064713728"),
         (xml("shortvideo", ""), "unsupported", None, None, "msg:6054768590064713728"),
-        (xml("event", "<Event><![CDATA[subscribe]]></Event>", msg_id=None), "event", None, "subscribe", f"event:oUser123:{NOW}"),
-        (xml("event", "<Event><![CDATA[unsubscribe]]></Event>", msg_id=None), "event", None, "unsubscribe", f"event:oUser123:{NOW}"),
-        (xml("event", "<Event><![CDATA[CLICK]]></Event><EventKey><![CDATA[/ask_scheme_info{\"scheme\":\"TTPS\"}]]></EventKey>", msg_id=None),
+        (xml("event", "<Event><![CDATA[subscribe]]></Event>", msg_id=None),
+         "event", None, "subscribe", f"event:oUser123:{NOW}"),
+        (xml("event", "<Event><![CDATA[unsubscribe]]></Event>", msg_id=None),
+         "event", None, "unsubscribe", f"event:oUser123:{NOW}"),
+        (xml("event", "<Event><![CDATA[CLICK]]></Event>"
+                      "<EventKey><![CDATA[/ask_scheme_info{\"scheme\":\"TTPS\"}]]></EventKey>", msg_id=None),
          "text", '/ask_scheme_info{"scheme":"TTPS"}', "click", f"event:oUser123:{NOW}"),
-        (xml("event", "<Event><![CDATA[VIEW]]></Event><EventKey><![CDATA[https://www.hkengage.gov.hk]]></EventKey>", msg_id=None),
+        (xml("event", "<Event><![CDATA[VIEW]]></Event><EventKey><![CDATA[https://www.hkengage.gov.hk]]></EventKey>",
+             msg_id=None),
          "event", None, "view", f"event:oUser123:{NOW}"),
     ],
 )

@@ -52,7 +52,8 @@ async def whatsapp(graph_api, http, sqlite_store, serve, assistant):
 
 async def test_verification_echoes_the_challenge_for_our_token_only(whatsapp, http) -> None:
     _, url = whatsapp
-    ok = await http.get(url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY, "hub.challenge": "1158201444"})
+    ok = await http.get(url, params={"hub.mode": "subscribe", "hub.verify_token": VERIFY,
+                                     "hub.challenge": "1158201444"})
     assert (ok.status_code, ok.text) == (200, "1158201444")
     bad = await http.get(url, params={"hub.mode": "subscribe", "hub.verify_token": "x", "hub.challenge": "1"})
     assert bad.status_code == 403
@@ -102,7 +103,8 @@ async def test_buttons_are_reply_buttons_and_the_reply_id_goes_to_rasa(whatsapp,
         if message.text.startswith("/"):
             return
         await message.output_channel.send_text_with_buttons(
-            message.sender_id, "Bring your family?", [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+            message.sender_id, "Bring your family?",
+            [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}],
         )
 
     assistant.answer = menu
@@ -126,7 +128,8 @@ async def test_many_choices_fall_back_to_numbers(whatsapp, http, assistant, grap
     async def menu(message) -> None:
         if message.text.startswith("/"):
             return
-        buttons = [{"title": f"Office {i}", "payload": f"/ask_contact_office{{\"location\":\"{i}\"}}"} for i in range(12)]
+        buttons = [{"title": f"Office {i}", "payload": f"/ask_contact_office{{\"location\":\"{i}\"}}"}
+                   for i in range(12)]
         await message.output_channel.send_text_with_buttons(message.sender_id, "Which office?", buttons)
 
     assistant.answer = menu
@@ -154,8 +157,9 @@ async def test_non_text_messages_get_a_polite_note(whatsapp, http, assistant, gr
      (b'{"entry": 5}', "a notification is an object")],
     ids=["malformed", "array", "nested-too-deep", "entry-not-a-list"],
 )
-async def test_a_signed_body_we_cannot_read_is_acknowledged_and_ignored(whatsapp, http, assistant, graph_api, body: bytes,
-                                                                        problem: str, caplog) -> None:
+async def test_a_signed_body_we_cannot_read_is_acknowledged_and_ignored(
+    whatsapp, http, assistant, graph_api, body: bytes, problem: str, caplog
+) -> None:
     """Meta retries anything but 200 for up to 7 days: a signed body we cannot read gets 200, saying why."""
     _, url = whatsapp
     answer = await http.post(url, content=body, headers=signed(body))
@@ -180,7 +184,9 @@ async def test_a_malformed_message_does_not_lose_the_one_batched_with_it(whatsap
      (b'{"entry": []}', {"X-Hub-Signature-256": b"sha256=\xff\xfe", "Content-Type": "application/json"}, 403)],
     ids=["oversized", "non-ascii-signature", "undecodable-signature"],
 )
-async def test_oversized_or_badly_signed_bodies_get_a_clear_4xx(whatsapp, http, assistant, body: bytes, headers, status: int) -> None:
+async def test_oversized_or_badly_signed_bodies_get_a_clear_4xx(
+    whatsapp, http, assistant, body: bytes, headers, status: int
+) -> None:
     _, url = whatsapp
     assert (await http.post(url, content=body, headers=headers or signed(body))).status_code == status
     assert assistant.received == []
@@ -201,7 +207,9 @@ def sent_bodies(graph_api) -> list[str]:
     return [r.json()["text"]["body"] for r in graph_api.to(MESSAGES)]
 
 
-async def test_a_message_over_the_cap_gets_the_polite_note_and_never_reaches_rasa(whatsapp, http, assistant, graph_api) -> None:
+async def test_a_message_over_the_cap_gets_the_polite_note_and_never_reaches_rasa(
+    whatsapp, http, assistant, graph_api
+) -> None:
     _, url = whatsapp
     body = notification(text("What are the requirements of TTPS? " * 100, wamid="wamid.L1"))  # 3,500 characters
     for _ in range(2):  # Meta's redelivery: one note
@@ -233,7 +241,9 @@ async def test_while_a_store_rasa_needs_is_down_the_user_is_told_politely(whatsa
     assert sent_bodies(graph_api) == [load_texts().texts["store_outage"]["zh-Hant"]]
 
 
-async def test_a_refusal_meta_did_not_take_is_redelivered_and_answered_once(whatsapp, http, assistant, graph_api) -> None:
+async def test_a_refusal_meta_did_not_take_is_redelivered_and_answered_once(
+    whatsapp, http, assistant, graph_api
+) -> None:
     """The lock store down and the Graph API failing too: 503 and the claim released, so Meta's redelivery is
     answered; the message batched with it, answered the first time, is not answered again."""
     async def outage_then_answer(message) -> None:
@@ -262,10 +272,13 @@ async def test_a_fault_in_the_assistant_gets_an_apology(whatsapp, http, assistan
     _, url = whatsapp
     body = notification(text("hi", wamid="wamid.F1"))
     assert (await http.post(url, content=body, headers=signed(body))).status_code == 200
-    assert sent_bodies(graph_api) == ["\n\n".join(load_texts().texts["something_went_wrong"][c] for c in ("en", "zh-Hant"))]
+    apology = load_texts().texts["something_went_wrong"]
+    assert sent_bodies(graph_api) == ["\n\n".join(apology[c] for c in ("en", "zh-Hant"))]
 
 
-async def test_while_the_state_store_is_down_messages_are_left_with_meta(local_redis, graph_api, serve, http, assistant) -> None:
+async def test_while_the_state_store_is_down_messages_are_left_with_meta(
+    local_redis, graph_api, serve, http, assistant
+) -> None:
     store = RedisStateStore(local_redis.url, prefix=f"test:{uuid.uuid4().hex}:")
     channel = WhatsAppInput(TOKEN, SECRET, VERIFY, PHONE_ID, api_base_url=graph_api.url, state=store, http=http)
     url = f"{await serve(channel, assistant)}/webhooks/whatsapp/webhook"

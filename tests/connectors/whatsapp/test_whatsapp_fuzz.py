@@ -16,7 +16,17 @@ from hypothesis import strategies as st
 
 from connectors.whatsapp import WhatsAppInput
 from tests.connectors.conftest import (
-    CAP, FRESH, FUZZ, cleaned, deep_bodies, is_note, json_values, long_texts, received_storable, storable, texts,
+    CAP,
+    FRESH,
+    FUZZ,
+    cleaned,
+    deep_bodies,
+    is_note,
+    json_values,
+    long_texts,
+    received_storable,
+    storable,
+    texts,
 )
 
 pytestmark = pytest.mark.server

@@ -64,10 +64,11 @@ def notification(*messages: dict, statuses: Optional[list] = None) -> dict:
         value["messages"] = list(messages)
     if statuses:
         value["statuses"] = statuses
-    return {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]}
+    return {"object": "whatsapp_business_account",
+            "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]}
 
 
-def msg(kind: str, content: dict, wamid: str = "wamid.1") -> dict:
+def msg(kind: str, content: Any, wamid: str = "wamid.1") -> dict:
     return {"from": "85291234567", "id": wamid, "timestamp": "1764064800", "type": kind, kind: content}
 
 
@@ -75,8 +76,10 @@ def msg(kind: str, content: dict, wamid: str = "wamid.1") -> dict:
     "message, kind, text",
     [
         (msg("text", {"body": "優才計劃係咩嚟㗎？"}), "text", "優才計劃係咩嚟㗎？"),
-        (msg("interactive", {"type": "button_reply", "button_reply": {"id": "/greet", "title": "Hi"}}), "text", "/greet"),
-        (msg("interactive", {"type": "list_reply", "list_reply": {"id": "/ask_scheme_info", "title": "TTPS"}}), "text", "/ask_scheme_info"),
+        (msg("interactive", {"type": "button_reply", "button_reply": {"id": "/greet", "title": "Hi"}}),
+         "text", "/greet"),
+        (msg("interactive", {"type": "list_reply", "list_reply": {"id": "/ask_scheme_info", "title": "TTPS"}}),
+         "text", "/ask_scheme_info"),
         (msg("button", {"payload": "yes", "text": "Yes"}), "text", "yes"),
         (msg("image", {"id": "media", "mime_type": "image/jpeg"}), "unsupported", None),
         (msg("location", {"latitude": 22.3, "longitude": 114.2}), "unsupported", None),
@@ -151,7 +154,8 @@ def test_a_malformed_message_is_skipped_and_its_neighbours_kept(bad: Any, proble
 
 @pytest.mark.parametrize(
     "entry",
-    ["x", {"changes": "x"}, {"changes": [{"field": "messages"}]}, {"changes": [{"field": "messages", "value": {"messages": 5}}]}],
+    ["x", {"changes": "x"}, {"changes": [{"field": "messages"}]},
+     {"changes": [{"field": "messages", "value": {"messages": 5}}]}],
 )
 def test_a_malformed_entry_or_change_is_skipped(entry: Any) -> None:
     data = notification(msg("text", {"body": "hello"}))
@@ -175,6 +179,7 @@ def test_text_message_body() -> None:
 
 def test_up_to_three_short_choices_are_reply_buttons() -> None:
     body = interactive_message("852", "Which?", [Choice("TTPS", "/a"), Choice("QMAS", "/b")], "Options")
+    assert body is not None
     assert body["interactive"] == {
         "type": "button",
         "body": {"text": "Which?"},
@@ -186,11 +191,13 @@ def test_up_to_three_short_choices_are_reply_buttons() -> None:
 def test_more_or_longer_choices_are_a_list_with_rows_cut_to_fit() -> None:
     choices = [Choice(f"Scheme {i}", f"/s{i}") for i in range(4)] + [Choice("Technology Talent Admission Scheme", "/t")]
     body = interactive_message("852", "Which?", choices, "Options")
+    assert body is not None
     interactive = body["interactive"]
     assert interactive["type"] == "list" and interactive["action"]["button"] == "Options"
     rows = interactive["action"]["sections"][0]["rows"]
     assert len(rows) == 5 and all(len(r["title"]) <= 24 for r in rows)
-    assert rows[-1] == {"id": "/t", "title": "Technology Talent Admis…", "description": "Technology Talent Admission Scheme"}
+    assert rows[-1] == {"id": "/t", "title": "Technology Talent Admis…",
+                        "description": "Technology Talent Admission Scheme"}
 
 
 def test_more_than_ten_choices_are_not_interactive() -> None:

@@ -10,8 +10,14 @@ from talentbot.content import Query, load_content, render, select
 from talentbot.content.limits import MAX_SUMMARY_CHARS
 from talentbot.content.loader import DEFAULT_DIR
 from talentbot.content.model import (
-    ANSWER_INTENTS, ASK_CONTACT_OFFICE, ASK_LIVING_INFO, ASK_SCHEME_INFO, FOLLOW_UP_INTENTS,
-    LANGUAGES, SCHEMES, TOPICS,
+    ANSWER_INTENTS,
+    ASK_CONTACT_OFFICE,
+    ASK_LIVING_INFO,
+    ASK_SCHEME_INFO,
+    FOLLOW_UP_INTENTS,
+    LANGUAGES,
+    SCHEMES,
+    TOPICS,
 )
 from talentbot.content.validate import says_to_confirm, validate
 
@@ -76,17 +82,21 @@ KEY_FACTS = [
     ("processing.GEP", {"en": ["four weeks"], "zh-Hant": ["四星期"], "zh-Hans": ["四周"]}),
     ("processing.ASMTP", {"en": ["four weeks"], "zh-Hant": ["四星期"], "zh-Hans": ["四周"]}),
     ("processing.TechTAS", {"en": ["two weeks"], "zh-Hant": ["兩星期"], "zh-Hans": ["两周"]}),
-    ("processing.IANG", {"en": ["two weeks", "four"], "zh-Hant": ["兩星期", "四星期"], "zh-Hans": ["两周", "四周"]}),
+    ("processing.IANG", {"en": ["two weeks", "four"], "zh-Hant": ["兩星期", "四星期"],
+                         "zh-Hans": ["两周", "四周"]}),
     # IANG: 24 months for recent and non-recent graduates alike, 12 before 28 Dec 2022 (immd/IANG.md, facts.md §5)
-    ("schemes.IANG", {"en": ["24 months", "6 months"], "zh-Hant": ["24個月", "六個月"], "zh-Hans": ["24个月", "六个月"]}),
-    ("stay.IANG", {"en": ["24 months", "12 months", "6"], "zh-Hant": ["24個月", "12個月", "6年"], "zh-Hans": ["24个月", "12个月", "6年"]}),
+    ("schemes.IANG", {"en": ["24 months", "6 months"], "zh-Hant": ["24個月", "六個月"],
+                      "zh-Hans": ["24个月", "六个月"]}),
+    ("stay.IANG", {"en": ["24 months", "12 months", "6"], "zh-Hant": ["24個月", "12個月", "6年"],
+                   "zh-Hans": ["24个月", "12个月", "6年"]}),
     # GEP/ASMTP: 36 months first stay; HK$2 million waiver; 5-year top tier (immd/GEP.md, ASMTP.md)
     ("schemes.GEP", {"en": ["36 months", "HK$2 million", "Talent List"], "zh-Hant": ["36個月", "200萬", "人才清單"],
                      "zh-Hans": ["36个月", "200万", "人才清单"]}),
     ("stay.GEP", {"en": ["5 years"], "zh-Hant": ["5年"], "zh-Hans": ["5年"]}),
     ("stay.TTPS", {"en": ["6 years", "7 years"], "zh-Hant": ["6年", "七年"], "zh-Hans": ["6年", "七年"]}),
     # QMAS: no job offer, 8 years for Achievement-based, quota suspended 2023 (immd/QMAS.md, slides)
-    ("stay.QMAS", {"en": ["36 months", "8 years", "5 years"], "zh-Hant": ["36個月", "8年", "5年"], "zh-Hans": ["36个月", "8年", "5年"]}),
+    ("stay.QMAS", {"en": ["36 months", "8 years", "5 years"], "zh-Hant": ["36個月", "8年", "5年"],
+                   "zh-Hans": ["36个月", "8年", "5年"]}),
     ("schemes.QMAS", {"en": ["1 Jan 2023", "1 Nov 2024"], "zh-Hant": ["2023年1月1日", "2024年11月1日"],
                       "zh-Hans": ["2023年1月1日", "2024年11月1日"]}),
     # Fees since 26 Feb 2025: HK$600 application, HK$1,300 / HK$600 visa (immd/specifiedschemes_fee.md)

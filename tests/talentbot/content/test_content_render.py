@@ -35,7 +35,9 @@ def test_dates_are_written_as_people_write_them(language: str, expected: str) ->
     assert format_date(date(2024, 11, 1), language) == expected
 
 
-@pytest.mark.parametrize(("language", "title"), [("en", "Tell me more"), ("zh-Hant", "想知多啲"), ("zh-Hans", "了解更多")])
+@pytest.mark.parametrize(
+    ("language", "title"), [("en", "Tell me more"), ("zh-Hant", "想知多啲"), ("zh-Hans", "了解更多")]
+)
 def test_summary_offers_tell_me_more_with_the_same_question(language: str, title: str) -> None:
     reply = _reply(language, intent="ask_scheme_info", schemes=("TTPS",))
     [button] = reply.buttons
@@ -87,7 +89,9 @@ def test_unknown_language_falls_back_to_english() -> None:
     )
 
 
-@pytest.mark.parametrize("entities", [None, {"scheme": "TTPS"}, {"topic": "housing", "detail": "more"}, {"place": "深圳"}])
+@pytest.mark.parametrize(
+    "entities", [None, {"scheme": "TTPS"}, {"topic": "housing", "detail": "more"}, {"place": "深圳"}]
+)
 def test_a_payload_reads_back_as_its_intent_and_entities(entities) -> None:
     assert parse_payload(payload("ask_living_info", entities)) == ("ask_living_info", entities or {})
 

@@ -49,7 +49,8 @@ def _profiles() -> st.SearchStrategy[dict]:
         "nationality": optional(st.sampled_from(["GB", "CN", "AF", "VN", "US", "KP", "LA"])),
         "annual_income_hkd": optional(st.floats(0, 1e9, allow_nan=False)),
         "degree": optional(st.sampled_from(["none", "sub_degree", "bachelor", "master", "doctorate"])),
-        "university": optional(st.one_of(st.text(max_size=40), st.sampled_from(["MIT", "港大", "Standford", "Jiao Tong"]))),
+        "university": optional(st.one_of(st.text(max_size=40),
+                                         st.sampled_from(["MIT", "港大", "Standford", "Jiao Tong"]))),
         "graduation_date": optional(dates),
         "work_experience_years": optional(st.floats(0, 80, allow_nan=False)),
         "hk_degree": optional(st.fixed_dictionaries({}, optional={

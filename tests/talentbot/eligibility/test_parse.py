@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from talentbot.eligibility.parse import (
-    ParseError, PartialDate, parse_chinese_number, parse_date, parse_degree, parse_money, parse_years,
+    ParseError,
+    PartialDate,
+    parse_chinese_number,
+    parse_date,
+    parse_degree,
+    parse_money,
+    parse_years,
 )
 
 

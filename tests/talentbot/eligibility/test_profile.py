@@ -36,7 +36,9 @@ def test_missing_as_of_defaults_to_today() -> None:
         ({"job_offer": {}, "hk_degree": {}}, True, True),
     ],
 )
-def test_null_means_none_and_missing_means_unknown(data: dict, has_offer: bool | None, has_hk_degree: bool | None) -> None:
+def test_null_means_none_and_missing_means_unknown(
+    data: dict, has_offer: bool | None, has_hk_degree: bool | None
+) -> None:
     profile = parse_profile(data)
     assert profile.has_job_offer is has_offer
     assert profile.has_hk_degree is has_hk_degree

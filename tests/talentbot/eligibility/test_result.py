@@ -13,7 +13,8 @@ def test_json_shape_is_exactly_interfaces_section_3() -> None:
     assert list(data) == ["as_of", "rules_version", "results"]
     assert data["as_of"] == "2023-03-01"
     assert isinstance(data["rules_version"], str) and data["rules_version"]
-    assert [r["scheme"] for r in data["results"]] == list(SCHEMES) == ["TTPS", "GEP", "ASMTP", "QMAS", "TechTAS", "IANG"]
+    schemes = [r["scheme"] for r in data["results"]]
+    assert schemes == list(SCHEMES) == ["TTPS", "GEP", "ASMTP", "QMAS", "TechTAS", "IANG"]
     for result in data["results"]:
         assert list(result) == ["scheme", "category", "status", "reasons", "missing", "sources"]
         assert result["status"] in {"eligible", "likely", "not_eligible", "unknown"}

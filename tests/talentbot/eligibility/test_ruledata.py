@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 
 import pytest
 
@@ -17,7 +18,7 @@ def test_versions_are_sourced_and_contiguous(scheme: str) -> None:
     assert BOOK.scheme(scheme)["page"].startswith("https://www.immd.gov.hk/")
     for version in versions:
         assert version["sources"], version
-    for earlier, later in zip(versions, versions[1:]):
+    for earlier, later in pairwise(versions):
         assert earlier["effective_to"] == later["effective_from"]
     assert versions[-1]["effective_to"] is None
 

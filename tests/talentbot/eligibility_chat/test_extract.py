@@ -143,6 +143,8 @@ def test_asking_about_an_offer_is_not_having_one(text: str) -> None:
     assert "elig_job_offer" not in extract(text, None, today=TODAY).values
 
 
-@pytest.mark.parametrize("text", ["I've got an offer from a bank in Central", "我收到香港公司嘅offer", "拿到了录用通知和offer"])
+@pytest.mark.parametrize(
+    "text", ["I've got an offer from a bank in Central", "我收到香港公司嘅offer", "拿到了录用通知和offer"]
+)
 def test_saying_you_have_an_offer_still_counts(text: str) -> None:
     assert extract(text, None, today=TODAY).values.get("elig_job_offer") == "yes"

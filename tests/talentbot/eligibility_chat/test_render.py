@@ -96,7 +96,8 @@ def test_ambiguous_university_is_asked_with_a_button_per_candidate() -> None:
     message = render_question("university", "zh-Hans", TEXTS,
                               ["Shanghai Jiao Tong University", "Xi'an Jiaotong University"])
     assert [b.payload for b in message.buttons][:2] == [
-        '/inform{"elig_answer": "Shanghai Jiao Tong University"}', '/inform{"elig_answer": "Xi\'an Jiaotong University"}']
+        '/inform{"elig_answer": "Shanghai Jiao Tong University"}',
+        '/inform{"elig_answer": "Xi\'an Jiaotong University"}']
     assert message.buttons[0].title == "上海交通大学"
 
 

@@ -7,10 +7,16 @@ import datetime as dt
 import pytest
 
 from talentbot.eligibility import parse_profile
-from talentbot.eligibility_chat.slots import (
-    FIELD_SLOTS, FORM_SLOTS, SKIPPED, profile_data, scope_from_slot, scope_to_slot, slots_to_ask,
-)
 from talentbot.eligibility.schemes.common import FIELD_PRIORITY
+from talentbot.eligibility_chat.slots import (
+    FIELD_SLOTS,
+    FORM_SLOTS,
+    SKIPPED,
+    profile_data,
+    scope_from_slot,
+    scope_to_slot,
+    slots_to_ask,
+)
 
 
 def test_every_field_the_engine_asks_about_has_a_slot() -> None:

@@ -53,5 +53,7 @@ def test_an_entry_missing_a_language_is_rejected() -> None:
 
 def test_the_official_university_list_is_linked() -> None:
     assert load_texts().official_university_list == "https://www.immd.gov.hk/pdf/aggregate_list.pdf"
+    entry = load_texts().entry("messages", "university_not_found")
+    assert entry is not None
     for language in LANGUAGES:
-        assert "{url}" in load_texts().entry("messages", "university_not_found")[language]
+        assert "{url}" in entry[language]

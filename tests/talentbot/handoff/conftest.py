@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, delete, text
 from talentbot.handoff.accounts import StaffDirectory
 from talentbot.handoff.models import messages, staff_login_failures, staff_sessions, staff_users, tickets
 from talentbot.handoff.store import SqlTicketStore
+from talentbot.handoff.wire import Turn
 from talentbot.store_outages import OutageLog
 
 POSTGRES_HOST, POSTGRES_PORT = "127.0.0.1", 5432
@@ -115,10 +116,10 @@ class RecordingDeliver:
 class FakeTranscripts:
     """Stands in for Rasa's tracker API: conversation id -> turns."""
 
-    turns: Dict[str, List[dict]] = field(default_factory=dict)
+    turns: Dict[str, List[Turn]] = field(default_factory=dict)
     broken: bool = False
 
-    async def __call__(self, conversation_id: str) -> List[dict]:
+    async def __call__(self, conversation_id: str) -> List[Turn]:
         if self.broken:
             raise ConnectionError("tracker store down")
         return self.turns.get(conversation_id, [])

@@ -37,7 +37,8 @@ def test_authenticate(directory: StaffDirectory, amy, username: str, password: s
 
 def test_session_lives_while_used_and_ends_when_idle(directory: StaffDirectory, amy) -> None:
     token, session = directory.start_session(amy, now=T0)
-    assert directory.session(token, now=T0 + dt.timedelta(minutes=20)).csrf_token == session.csrf_token
+    later = directory.session(token, now=T0 + dt.timedelta(minutes=20))
+    assert later is not None and later.csrf_token == session.csrf_token
     assert directory.session(token, now=T0 + dt.timedelta(minutes=45)) is not None  # used 25 minutes before
     assert directory.session(token, now=T0 + dt.timedelta(minutes=45) + auth.SESSION_IDLE_TIMEOUT) is None
     assert directory.session(token, now=T0 + dt.timedelta(minutes=46)) is None  # deleted once expired

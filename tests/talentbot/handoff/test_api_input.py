@@ -7,8 +7,15 @@ import pytest
 
 from connectors.inbound import Refusal
 from talentbot.handoff import auth
-from talentbot.handoff.api_input import (MAX_REPLY_CHARS, credentials, json_object, reply_text, session_token,
-                                         ticket_status, transfer_target)
+from talentbot.handoff.api_input import (
+    MAX_REPLY_CHARS,
+    credentials,
+    json_object,
+    reply_text,
+    session_token,
+    ticket_status,
+    transfer_target,
+)
 
 
 @pytest.mark.parametrize("raw, why", [

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Tuple
+from typing import Any, Tuple
 
 import httpx
 import pytest
@@ -25,8 +25,8 @@ JSON = {"Content-Type": "application/json"}
 
 
 def _open(console: RunningConsole, conversation_id: str = "telegram:42", **fields) -> Ticket:
-    values = dict(channel="telegram", language="zh-Hant", reason="requested", summary="我可唔可以帶埋老婆嚟？",
-                  schemes=["TTPS"], topics=[])
+    values: dict[str, Any] = dict(channel="telegram", language="zh-Hant", reason="requested",
+                                  summary="我可唔可以帶埋老婆嚟？", schemes=["TTPS"], topics=[])
     values.update(fields)
     return console.store.open_ticket(conversation_id, **values)
 

@@ -255,6 +255,7 @@ def expected_reply(call: Call) -> Optional[str]:
 
 
 async def send(client: httpx.AsyncClient, world: World, call: Call) -> httpx.Response:
+    assert world.target is not None and world.other is not None  # set up by the `world` fixture
     ticket_id = call.id.format(target=world.target.id, other=world.other.id)
     url = call.path.replace("{id}", ticket_id)
     if call.path == "/api/tickets" and call.status is not None:
@@ -301,6 +302,7 @@ async def test_random_texts_in_every_field_with_a_valid_session(world: World, ca
 
 async def check(world: World, call: Call) -> None:
     """Sends the call; never a 5xx, refusals in JSON, a reply stored exactly when the rules say, nothing lost."""
+    assert world.target is not None and world.other is not None  # set up by the `world` fixture
     console = world.console
     sent_before = len(console.deliver.sent)
     async with httpx.AsyncClient(base_url=console.base_url, timeout=30) as client:

@@ -14,7 +14,6 @@ import json
 import logging
 from typing import AsyncIterator, Iterator
 
-import httpx
 import pytest
 
 from talentbot.devserver import prepare_handoff_database

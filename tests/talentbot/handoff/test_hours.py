@@ -8,8 +8,17 @@ import pytest
 import yaml
 
 from talentbot.handoff import datafiles
-from talentbot.handoff.hours import (HONG_KONG, StaffedHours, Window, covers, default_hours, is_staffed, next_opening,
-                                     parse_hours, staffed_time_between)
+from talentbot.handoff.hours import (
+    HONG_KONG,
+    StaffedHours,
+    Window,
+    covers,
+    default_hours,
+    is_staffed,
+    next_opening,
+    parse_hours,
+    staffed_time_between,
+)
 from tests.talentbot.handoff.conftest import hkt
 
 UTC = dt.timezone.utc

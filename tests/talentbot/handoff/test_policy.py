@@ -7,8 +7,16 @@ from dataclasses import dataclass
 
 import pytest
 
-from talentbot.handoff.policy import (default_policy, handoff_message, is_cancel, is_overdue, median_wait,
-                                      normalise_phrase, place_in_queue, queue_order)
+from talentbot.handoff.policy import (
+    default_policy,
+    handoff_message,
+    is_cancel,
+    is_overdue,
+    median_wait,
+    normalise_phrase,
+    place_in_queue,
+    queue_order,
+)
 from tests.talentbot.handoff.conftest import hkt
 
 POLICY = default_policy()  # flagged after 10 staffed minutes

@@ -30,9 +30,9 @@ def test_once_staff_have_it_cancel_is_a_message_to_them() -> None:
 
 
 def test_a_waiting_user_hears_their_place_in_their_language() -> None:
-    assert "number 2" in acknowledgement("waiting", 2, "en")
-    assert "第 3 位" in acknowledgement("waiting", 3, "zh-Hant")
-    assert "排在第 1 位" in acknowledgement("waiting", 1, "zh-Hans")
+    assert "number 2" in (acknowledgement("waiting", 2, "en") or "")
+    assert "第 3 位" in (acknowledgement("waiting", 3, "zh-Hant") or "")
+    assert "排在第 1 位" in (acknowledgement("waiting", 1, "zh-Hans") or "")
 
 
 def test_no_automatic_reply_while_staff_are_talking() -> None:

@@ -10,8 +10,7 @@ import pytest
 
 from talentbot.handoff.accounts import StaffDirectory
 from talentbot.handoff.policy import default_policy
-from talentbot.handoff.store import (ClaimConflict, InvalidState, SqlTicketStore, Ticket, TicketNotFound,
-                                     UnknownStaff)
+from talentbot.handoff.store import ClaimConflict, InvalidState, SqlTicketStore, Ticket, TicketNotFound, UnknownStaff
 from tests.talentbot.handoff.conftest import PASSWORD, TEST_ROUNDS, hkt
 
 T0 = hkt("2026-03-02 10:00")  # a Monday, staffed
@@ -156,7 +155,8 @@ def test_a_new_store_on_the_same_database_sees_waiting_tickets_and_messages(data
     after = SqlTicketStore.from_url(database_url)  # and starts again (migrations are a no-op now)
     try:
         assert [t.id for t in after.list_by_status("waiting")] == [ticket.id]
-        assert after.open_ticket_for("wechat:abc").id == ticket.id
+        reopened = after.open_ticket_for("wechat:abc")
+        assert reopened is not None and reopened.id == ticket.id
         assert [m.text for m in after.messages(ticket.id)] == ["仲有人喺度嗎？"]
     finally:
         after.close()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from talentbot.handoff.transcript import turns_from_events
 
 
 def test_user_and_bot_turns_in_order_with_times() -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         {"event": "action", "name": "action_session_start", "timestamp": 1.0},
         {"event": "user", "text": "what is TTPS?", "timestamp": 1767225600.0},
         {"event": "slot", "name": "language", "value": "en"},
@@ -19,7 +21,7 @@ def test_user_and_bot_turns_in_order_with_times() -> None:
 
 
 def test_buttons_are_shown_by_title_and_empty_turns_dropped() -> None:
-    events = [
+    events: list[dict[str, Any]] = [
         {"event": "bot", "text": "Would you like a person?",
          "data": {"buttons": [{"title": "Yes", "payload": "/request_human"}, {"title": "No", "payload": "/deny"}]}},
         {"event": "bot", "text": None, "data": {"image": "x.png"}},

@@ -7,6 +7,7 @@ themselves are in the bench (`talentbot bench`, "long message").
 from __future__ import annotations
 
 import sys
+from itertools import pairwise
 from pathlib import Path
 from types import FrameType
 from typing import Any, Callable, List, Optional, Tuple
@@ -131,7 +132,7 @@ def test_overlap_removal_keeps_what_it_kept_before(matches: List[EntityMatch]) -
 def tokens_and_spans(draw: Any) -> Tuple[str, List[Tuple[str, int]], List[Tuple[int, int, str]]]:
     text = draw(st.text(alphabet="高才通ab ", min_size=0, max_size=40))
     cuts = sorted(draw(st.lists(st.integers(0, len(text)), max_size=12, unique=True)))
-    tokens = [(text[a:b], a) for a, b in zip(cuts, cuts[1:]) if draw(st.booleans())]
+    tokens = [(text[a:b], a) for a, b in pairwise(cuts) if draw(st.booleans())]
     spans = []
     for _ in range(draw(st.integers(0, 6))):
         start = draw(st.integers(0, len(text)))

@@ -36,9 +36,11 @@ def test_offsets_point_at_the_words(text: str) -> None:
 @pytest.mark.parametrize(
     "text, spans, expected",
     [
-        ("申請高才通嘅程序", [(2, 5, "__scheme__")], [("申請", None), ("高才通", "__scheme__"), ("嘅", None), ("程序", None)]),
+        ("申請高才通嘅程序", [(2, 5, "__scheme__")],
+         [("申請", None), ("高才通", "__scheme__"), ("嘅", None), ("程序", None)]),
         ("去倫敦", [(1, 3, "__location__")], [("去", None), ("倫敦", "__location__")]),  # word split at the name
-        ("TTPS要幾多income", [(0, 4, "__scheme__")], [("TTPS", "__scheme__"), ("要", None), ("幾多", None), ("income", None)]),
+        ("TTPS要幾多income", [(0, 4, "__scheme__")],
+         [("TTPS", "__scheme__"), ("要", None), ("幾多", None), ("income", None)]),
         ("no names here", [], [("no", None), ("names", None), ("here", None)]),
     ],
 )

@@ -42,10 +42,14 @@ responses:
 def policy(tmp_path) -> LanguagePolicy:
     storage = LocalModelStorage(tmp_path)
     context = ExecutionContext(GraphSchema({}), "test")
-    return LanguagePolicy.create(LanguagePolicy.get_default_config(), storage, Resource("lang"), context)
+    created = LanguagePolicy.create(LanguagePolicy.get_default_config(), storage, Resource("lang"), context)
+    assert isinstance(created, LanguagePolicy)
+    return created
 
 
-def user(text: str, intent: str = "greet", entities: Optional[list] = None, metadata: Optional[dict] = None) -> List[Event]:
+def user(
+    text: str, intent: str = "greet", entities: Optional[list] = None, metadata: Optional[dict] = None
+) -> List[Event]:
     return [
         ActionExecuted(ACTION_LISTEN_NAME),
         UserUttered(text, {"name": intent, "confidence": 0.99}, entities or [], metadata=metadata),

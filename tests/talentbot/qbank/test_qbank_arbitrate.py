@@ -34,7 +34,8 @@ def test_a_question_that_mentions_the_users_situation_does_not_start_the_check(t
 
 
 @pytest.mark.parametrize(
-    "text", ["Am I eligible for TTPS?", "which scheme suits me best?", "我符唔符合高才通？", "帮我评估一下我能申请哪些"],
+    "text", ["Am I eligible for TTPS?", "which scheme suits me best?", "我符唔符合高才通？",
+             "帮我评估一下我能申请哪些"],
 )
 def test_asking_to_be_assessed_keeps_the_check(text: str) -> None:
     assert arbitrate("check_eligibility", text, STRONG, CUES) is None
@@ -120,7 +121,8 @@ def test_an_unplaced_request_with_the_users_facts_is_an_eligibility_check(text: 
 
 
 @pytest.mark.parametrize("text", ["Can I apply for IANG before I have a job offer?",
-                                  "Can I apply for IANG if I graduated 3 years ago?", "如果我冇offer，可唔可以申請IANG？"])
+                                  "Can I apply for IANG if I graduated 3 years ago?",
+                                  "如果我冇offer，可唔可以申請IANG？"])
 def test_facts_under_a_condition_make_a_rule_question_answered_from_the_bank(text: str) -> None:
     assert arbitrate("check_eligibility", text, STRONG, CUES, facts=True) == "ask_dependants"
 
@@ -130,8 +132,9 @@ def test_asking_whether_it_is_a_real_person_is_a_challenge_whatever_the_classifi
     assert arbitrate("nlu_fallback", text, None, CUES) == "bot_challenge"
 
 
-@pytest.mark.parametrize("text, intent", [("ok and since when did that change?", "affirm"), ("When was that changed?",
-                                          "nlu_fallback"), ("咁係幾時開始㗎？", "inform"), ("这个是从什么时候开始改的？", "thank")])
+@pytest.mark.parametrize("text, intent", [("ok and since when did that change?", "affirm"),
+                                          ("When was that changed?", "nlu_fallback"), ("咁係幾時開始㗎？", "inform"),
+                                          ("这个是从什么时候开始改的？", "thank")])
 def test_a_short_since_when_after_an_answer_goes_to_the_answer_action(text: str, intent: str) -> None:
     assert asks_since_when(text, CUES)
     assert arbitrate(intent, text, WEAK, CUES) == "ask_dependants"

@@ -4,7 +4,13 @@ with the best guess and the others offered, except that the same question of sev
 from __future__ import annotations
 
 from talentbot.qbank.choose import (
-    CLEAR_SIMILARITY_LEAD, MIN_SIMILARITY, OWN_QUESTION_SIMILARITY, Context, asks_about_previous, decide, scheme_fit,
+    CLEAR_SIMILARITY_LEAD,
+    MIN_SIMILARITY,
+    OWN_QUESTION_SIMILARITY,
+    Context,
+    asks_about_previous,
+    decide,
+    scheme_fit,
 )
 from talentbot.qbank.index import Candidate
 from talentbot.qbank.model import Bank

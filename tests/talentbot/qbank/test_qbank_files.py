@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,7 +25,7 @@ def test_the_sample_bank_is_valid(bank: Bank) -> None:
     assert _problems(bank) == []
 
 
-def _with(bank: Bank, entry_id: str, **changes: object) -> Bank:
+def _with(bank: Bank, entry_id: str, **changes: Any) -> Bank:
     return Bank(tuple(replace(e, **changes) if e.id == entry_id else e for e in bank.entries))
 
 

@@ -4,8 +4,8 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-01-15
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 from talentbot.handoff.models import UtcDateTime
 

@@ -59,7 +59,9 @@ def test_categories_b_and_c(scheme_result, years: float, graduated: str, status:
         ("2026-01-02", "2020-12-31", "not_eligible"),
     ],
 )
-def test_category_c_window_is_counted_by_year_of_graduation(scheme_result, as_of: str, graduated: str, status: str) -> None:
+def test_category_c_window_is_counted_by_year_of_graduation(
+    scheme_result, as_of: str, graduated: str, status: str
+) -> None:
     result = scheme_result("TTPS", as_of=as_of, annual_income_hkd=0, work_experience_years=1,
                            graduation_date=graduated, **OXFORD)
     assert result.status == status
