@@ -176,7 +176,10 @@ async def test_the_whatsapp_webhook_under_random_notifications(webhook: Webhook,
     if case.kind == "raw":
         assert not new
         return
-    assert answer.status_code == 200 or len(body) > 64 * 1024
+    if answer.status_code == 413:  # over the body cap: refused whole before anything in it is read
+        assert len(body) > 64 * 1024 and not new and not sent
+        return
+    assert answer.status_code == 200
     expected_rasa, notes = [], 0
     for message in (m for m in case.messages if readable(m)):
         if message["id"] in webhook.answered:  # delivered before (in this notification or an earlier one)
