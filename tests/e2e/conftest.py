@@ -5,6 +5,7 @@ production set-up on stores of the test's own, for the tests that stop a store w
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import socket
@@ -12,7 +13,7 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterator, List, Mapping, Optional
+from typing import Dict, Iterator, List, Mapping, Optional, Tuple
 
 import httpx
 import pytest
@@ -148,6 +149,14 @@ LANGUAGE_OF_TURN = {
     "hello": "en", "What is TTPS?": "en", "thank you": "en", "你们好": "zh-Hans", "高才通係咩？": "zh-Hant",
 }
 """The language of each turn: the language of its outage refusal."""
+
+
+def unique_turns(tag: str) -> Iterator[Tuple[str, str]]:
+    """A user's turns, each with a text of its own: (turn, turn + `tag` and a number). The tag should be digits:
+    with no letters added, a text is in its turn's language."""
+    for number in itertools.count(1):
+        turn = TURNS[number % len(TURNS)]
+        yield turn, f"{turn} #{tag}-{number}"
 
 
 @dataclass

@@ -37,7 +37,7 @@ from connectors.outage import RETRY_AFTER_S
 from connectors.telegram.client import WEBHOOK_PATH
 from connectors.texts import load_texts
 from tests.conftest import FakePlatform, Recorded, serving_in_a_thread, telegram_method
-from tests.e2e.conftest import LANGUAGE_OF_TURN, TURNS, Stack, outage_lines, production_stack
+from tests.e2e.conftest import LANGUAGE_OF_TURN, Stack, outage_lines, production_stack, unique_turns
 
 pytestmark = pytest.mark.server
 
@@ -215,13 +215,12 @@ async def deliver(client: httpx.AsyncClient, url: str, api: BotAPI, chat: int, u
 
 async def converse(client: httpx.AsyncClient, url: str, api: BotAPI, chat: int, tag: str, run: Run,
                    stop: asyncio.Event) -> None:
-    """One user writing turn after turn until `stop`, each text unique (`tag` and a number: digits only, so the
-    language of the turn is unchanged); a message refused for the outage is sent again as a new update."""
-    number = 0
-    while not stop.is_set():
-        number += 1
-        turn = TURNS[number % len(TURNS)]
-        message = Message(chat, f"{turn} #{tag}-{number}", turn, time.monotonic())
+    """One user writing turn after turn until `stop`, each text unique (`unique_turns`); a message refused for the
+    outage is sent again as a new update."""
+    for turn, text in unique_turns(tag):
+        if stop.is_set():
+            return
+        message = Message(chat, text, turn, time.monotonic())
         run.messages.append(message)
         while True:
             update = Update(next(UPDATE_IDS))

@@ -24,7 +24,7 @@ import pytest
 
 from connectors.outage import RETRY_AFTER_S
 from connectors.texts import load_texts
-from tests.e2e.conftest import LANGUAGE_OF_TURN, TURNS, Stack, outage_lines, production_stack
+from tests.e2e.conftest import LANGUAGE_OF_TURN, Stack, outage_lines, production_stack, unique_turns
 
 pytestmark = pytest.mark.server
 
@@ -80,13 +80,11 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
 
 async def converse(url: str, sender: str, tag: str, run: Run, stop: asyncio.Event,
                    client: httpx.AsyncClient) -> None:
-    """One user writing turn after turn until `stop`; each message's text is unique (`tag`, digits, and a number:
-    no letters, so the tag does not change the language the message is in)."""
-    number = 0
-    while not stop.is_set():
-        number += 1
-        turn = TURNS[number % len(TURNS)]
-        sent = Sent(sender, f"{turn} #{tag}-{number}", turn, time.monotonic())
+    """One user writing turn after turn until `stop`, each text unique (`unique_turns`)."""
+    for turn, text in unique_turns(tag):
+        if stop.is_set():
+            return
+        sent = Sent(sender, text, turn, time.monotonic())
         run.messages.append(sent)
         try:
             reply = await client.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": sent.text})
