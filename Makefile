@@ -53,7 +53,7 @@ validate: venv
 	$(VENV)/bin/talentbot validate
 
 bench: venv
-	$(VENV)/bin/talentbot bench
+	$(PY) -m tools.bench
 
 clean:
 	rm -rf models results .pytest_cache var trackers.db trackers.db-wal trackers.db-shm

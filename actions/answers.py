@@ -16,15 +16,15 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from talentbot.content import Content, Query, load_content, render, select
-from talentbot.content.model import ASK_CONTACT_OFFICE, LANGUAGES, SCHEMES
-from talentbot.content.render import DEFAULT_LANGUAGE, DETAIL_MORE, Reply, parse_payload
-from talentbot.content.select import find_office, is_more_request
-from talentbot.nlu_output import QUESTION_BANK_KEY
-from talentbot.qbank import Bank, QuestionEntry, load_bank
-from talentbot.qbank.choose import Context, asks_about_previous, decide
-from talentbot.qbank.index import Candidate
-from talentbot.qbank.render import QUESTION_ENTITY, render_changes, render_choices, render_entry
+from talentbot.core.content import Content, Query, load_content, render, select
+from talentbot.core.content.model import ASK_CONTACT_OFFICE, LANGUAGES, SCHEMES
+from talentbot.core.content.render import DEFAULT_LANGUAGE, DETAIL_MORE, Reply, parse_payload
+from talentbot.core.content.select import find_office, is_more_request
+from talentbot.core.nlu_output import QUESTION_BANK_KEY
+from talentbot.core.qbank import Bank, QuestionEntry, load_bank
+from talentbot.core.qbank.choose import Context, asks_about_previous, decide
+from talentbot.core.qbank.index import Candidate
+from talentbot.core.qbank.render import QUESTION_ENTITY, render_changes, render_choices, render_entry
 
 logger = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ def typed_more_request(content: Content, query: Query, tracker: Tracker) -> list
 
 def since_when_flag(tracker: Tracker) -> bool:
     """The `since_when` flag the QuestionBankRanker set on the latest message (a short "since when?" found there
-    by talentbot.qbank.arbitrate.asks_since_when); read here, never re-derived from the text."""
+    by talentbot.core.qbank.arbitrate.asks_since_when); read here, never re-derived from the text."""
     return bool(((tracker.latest_message or {}).get(QUESTION_BANK_KEY) or {}).get("since_when"))
 
 

@@ -11,9 +11,9 @@ from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from talentbot.handoff.policy import QueuePolicy, default_policy, handoff_message
-from talentbot.handoff.request import HandoffRequest, handoff_request
-from talentbot.handoff.store import TicketStore, process_store, utcnow
+from talentbot.core.handoff.policy import QueuePolicy, default_policy, handoff_message
+from talentbot.core.handoff.request import HandoffRequest, handoff_request
+from talentbot.core.handoff.store import TicketStore, process_store, utcnow
 
 logger = logging.getLogger(__name__)
 

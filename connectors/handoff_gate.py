@@ -16,11 +16,11 @@ from typing import Any, Awaitable, Callable, Optional
 from rasa.core.channels.channel import UserMessage
 
 from connectors.outage import guarded
-from talentbot.handoff.policy import QueuePolicy, default_policy
-from talentbot.handoff.relay import Route, acknowledgement, route
-from talentbot.handoff.store import InvalidState, Ticket, TicketStore, process_store
-from talentbot.handoff.texts import user_text
-from talentbot.store_outages import OUTAGES, connection_failure
+from talentbot.core.handoff.policy import QueuePolicy, default_policy
+from talentbot.core.handoff.relay import Route, acknowledgement, route
+from talentbot.core.handoff.store import InvalidState, Ticket, TicketStore, process_store
+from talentbot.core.handoff.texts import user_text
+from talentbot.core.store_outages import OUTAGES, connection_failure
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +50,8 @@ async def resume_in_rasa(conversation_id: str) -> None:
 
 
 class HandoffGate:
-    """Routes one user message: to the assistant, to the open ticket, or out of the queue (talentbot/handoff/relay)."""
+    """Routes one user message: to the assistant, to the open ticket, or out of the queue
+    (talentbot/core/handoff/relay)."""
 
     def __init__(self, store: TicketStore, policy: QueuePolicy, resume: Resume = resume_in_rasa) -> None:
         self.store = store
@@ -64,7 +65,7 @@ class HandoffGate:
             cause = connection_failure(error)
             if cause is None:
                 logger.exception("handoff store unavailable; message of %s goes to the assistant", message.sender_id)
-            else:  # an outage: logged once, not once per message (talentbot/store_outages.py)
+            else:  # an outage: logged once, not once per message (talentbot/core/store_outages.py)
                 OUTAGES.failed(HANDOFF_QUEUE, cause)
             ticket = None
         else:

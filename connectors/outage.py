@@ -27,8 +27,8 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.texts import Texts, load_texts
-from talentbot.language import Verdict, detect, normalise_language_code
-from talentbot.store_outages import OUTAGES, OutageLog, StoreUnavailable, store_outage
+from talentbot.core.language import Verdict, detect, normalise_language_code
+from talentbot.core.store_outages import OUTAGES, OutageLog, StoreUnavailable, store_outage
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import aiohttp
 from connectors import registry
 from connectors.senders import WEB_SESSION_ID, channel_of, namespaced
 from connectors.window import ServiceWindowClosed
-from talentbot.handoff.rasa_api import RasaApi
+from talentbot.core import rasa_endpoint
 
 
 def _sender_id(channel: str, recipient_id: str) -> str:
@@ -38,17 +38,23 @@ WEB_CHANNELS = ("socketio", "rest")
 """The web page talks socket.io and falls back to REST; its conversation ids are ``web:<hex>`` either way."""
 
 
+PUSH_PATH = "/webhooks/socketio/push"
+"""connectors/webchat.py's route for a message to a web page sent later."""
+
+PUSH_TIMEOUT_S = 10
+
+
 async def push_to_web(recipient_id: str, text: str, env: Mapping[str, str] = os.environ) -> None:
     """Asks the Rasa server, which holds the page's socket, to send ``text`` to it (RASA_URL, RASA_AUTH_TOKEN)."""
-    rasa = RasaApi.from_env(env)
-    try:
-        await rasa.push_to_web(recipient_id, text)
-    except aiohttp.ClientResponseError as error:
-        if error.status == 409:
-            raise CannotDeliver("the user's chat page is not open; they will not see this reply") from error
-        raise RuntimeError(f"the Rasa server refused the message ({error.status}: {error.message})") from error
-    finally:
-        await rasa.close()
+    timeout = aiohttp.ClientTimeout(total=PUSH_TIMEOUT_S)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        async with session.post(rasa_endpoint.base_url(env) + PUSH_PATH,
+                                headers=rasa_endpoint.auth_header(rasa_endpoint.token(env)),
+                                json={"recipient_id": recipient_id, "text": text}) as reply:
+            if reply.status == 409:
+                raise CannotDeliver("the user's chat page is not open; they will not see this reply")
+            if reply.status >= 400:
+                raise RuntimeError(f"the Rasa server refused the message ({reply.status}: {reply.reason})")
 
 
 async def send_text(channel: str, recipient_id: str, text: str, env: Mapping[str, str] = os.environ) -> None:

@@ -37,7 +37,7 @@ from sanic.response import HTTPResponse
 
 from connectors.outage import RETRY_AFTER_S, UNREPORTED_STORES, OnNewMessage, open_refusal_note
 from connectors.state import StateStore
-from talentbot.store_outages import OUTAGES, OutageLog, StoreUnavailable, reporting, store_outage
+from talentbot.core.store_outages import OUTAGES, OutageLog, StoreUnavailable, reporting, store_outage
 
 logger = logging.getLogger(__name__)
 

@@ -12,8 +12,9 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from connectors.handoff_gate import OnNewMessage, gated
-from connectors.inbound import Refusal, parse_rest_body, too_long, too_long_note
+from connectors.inbound import parse_rest_body, too_long_note
 from connectors.outage import refusals_answered_503
+from talentbot.core.inbound import Refusal, too_long
 
 
 class RestInput(RasaRestInput):

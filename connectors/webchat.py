@@ -24,10 +24,11 @@ from sanic.response import HTTPResponse
 from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from connectors.handoff_gate import gated
-from connectors.inbound import MAX_METADATA_DEPTH, clean_json, clean_text, too_long, too_long_note
+from connectors.inbound import too_long_note
 from connectors.senders import WEB_SESSION_ID
 from connectors.state import STATE_URL_ENV
-from talentbot.handoff.rasa_api import TOKEN_VARIABLE
+from talentbot.core.inbound import MAX_METADATA_DEPTH, clean_json, clean_text, too_long
+from talentbot.core.rasa_endpoint import TOKEN_VARIABLE
 
 logger = logging.getLogger(__name__)
 

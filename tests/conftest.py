@@ -28,7 +28,7 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from talentbot.devserver import free_port
+from talentbot.wiring.devserver import free_port
 
 START_TIMEOUT_S = 30
 """How long a store of our own may take to start or stop."""

@@ -7,9 +7,9 @@ from typing import Optional, Set, Tuple
 
 import yaml
 
-from talentbot import paths
-from talentbot.language import detect
-from talentbot.spec import INTENTS, LANGUAGES
+from talentbot.core import paths
+from talentbot.core.language import detect
+from talentbot.core.spec import INTENTS, LANGUAGES
 
 _ANNOTATION = re.compile(r"\[([^\]]+)\](?:\{[^}]*\}|\([^)]*\))")
 

@@ -11,9 +11,9 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.eligibility.tracker import language_of, send
-from talentbot.eligibility_chat.render import render_question
-from talentbot.eligibility_chat.slots import CANDIDATES_SLOT, FIELD_SLOTS, SLOT_FIELDS
-from talentbot.eligibility_chat.texts import load_texts
+from talentbot.core.eligibility_chat.render import render_question
+from talentbot.core.eligibility_chat.slots import CANDIDATES_SLOT, FIELD_SLOTS, SLOT_FIELDS
+from talentbot.core.eligibility_chat.texts import load_texts
 
 
 class AskEligibilityQuestion(Action, abc.ABC):

@@ -10,10 +10,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.eligibility.tracker import form_state, language_of, send, today
-from talentbot.eligibility_chat.render import Message, render_result
-from talentbot.eligibility_chat.slots import CANDIDATES_SLOT, TURN_SLOT
-from talentbot.eligibility_chat.texts import load_texts
-from talentbot.eligibility_chat.turn import Outcome, evaluate_slots
+from talentbot.core.eligibility_chat.render import Message, render_result
+from talentbot.core.eligibility_chat.slots import CANDIDATES_SLOT, TURN_SLOT
+from talentbot.core.eligibility_chat.texts import load_texts
+from talentbot.core.eligibility_chat.turn import Outcome, evaluate_slots
 
 
 class ActionEligibilityResult(Action):

@@ -9,12 +9,12 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from talentbot.eligibility_chat.extract import scheme_entities
-from talentbot.eligibility_chat.render import ANSWER_ENTITY, Message
-from talentbot.eligibility_chat.slots import CANDIDATES_SLOT, FORM_NAME, FORM_SLOTS, SCOPE_SLOT, TURN_SLOT
-from talentbot.eligibility_chat.turn import FormState, UserTurn
-from talentbot.language import EN, LANGUAGES
-from talentbot.nlu_output import QUESTION_BANK_KEY
+from talentbot.core.eligibility_chat.extract import scheme_entities
+from talentbot.core.eligibility_chat.render import ANSWER_ENTITY, Message
+from talentbot.core.eligibility_chat.slots import CANDIDATES_SLOT, FORM_NAME, FORM_SLOTS, SCOPE_SLOT, TURN_SLOT
+from talentbot.core.eligibility_chat.turn import FormState, UserTurn
+from talentbot.core.language import EN, LANGUAGES
+from talentbot.core.nlu_output import QUESTION_BANK_KEY
 
 REQUESTED_SLOT = "requested_slot"
 ACTION_LISTEN = "action_listen"

@@ -11,14 +11,14 @@ from rasa_sdk.forms import FormValidationAction
 from rasa_sdk.types import DomainDict
 
 from actions.eligibility.tracker import REQUESTED_SLOT, form_state, language_of, send, slot_events, today, user_turn
-from talentbot.eligibility_chat.slots import FORM_NAME
-from talentbot.eligibility_chat.texts import load_texts
-from talentbot.eligibility_chat.turn import Outcome, take_turn
+from talentbot.core.eligibility_chat.slots import FORM_NAME
+from talentbot.core.eligibility_chat.texts import load_texts
+from talentbot.core.eligibility_chat.turn import Outcome, take_turn
 
 
 class ValidateEligibilityForm(FormValidationAction):
     """One extraction over the whole message (several facts, corrections, skip, stop) by the pure
-    talentbot.eligibility_chat.turn; the questions asked are those next_questions still needs."""
+    talentbot.core.eligibility_chat.turn; the questions asked are those next_questions still needs."""
 
     def name(self) -> Text:
         return f"validate_{FORM_NAME}"

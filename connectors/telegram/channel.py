@@ -18,7 +18,7 @@ from connectors import registry
 from connectors.choices import Choice, choices_from_buttons
 from connectors.guards import body_too_large
 from connectors.handoff_gate import gated
-from connectors.inbound import too_long, too_long_note
+from connectors.inbound import too_long_note
 from connectors.locale import language_hint
 from connectors.output import TextFirstOutput, remember_language
 from connectors.redelivery import Outcome, PlatformAPI, handle_once, pass_on, please_redeliver
@@ -27,6 +27,7 @@ from connectors.state import StateStore, open_state_store
 from connectors.telegram import protocol
 from connectors.telegram.client import make_bot
 from connectors.texts import LANGUAGES, Texts, load_texts
+from talentbot.core.inbound import too_long
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 from telegram.error import BadRequest, NetworkError, RetryAfter
 
 from connectors.choices import Choice
-from connectors.inbound import clean_text, json_kind
 from connectors.splitting import split_for_limits as _split
 from connectors.splitting import utf16_length
+from talentbot.core.inbound import clean_text, json_kind
 
 MAX_TEXT_LENGTH = int(MessageLimit.MAX_TEXT_LENGTH)
 """4096: longest text of one message (python-telegram-bot's ``MessageLimit.MAX_TEXT_LENGTH``, from the Bot API

@@ -19,7 +19,7 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from connectors import registry
 from connectors.guards import body_too_large
 from connectors.handoff_gate import gated
-from connectors.inbound import too_long, too_long_note
+from connectors.inbound import too_long_note
 from connectors.locale import language_hint
 from connectors.output import TextFirstOutput, known_language, remember_language, take_pending_choice
 from connectors.redelivery import STATE_STORE, Outcome, PlatformAPI, handle_once, pass_on, please_redeliver
@@ -29,7 +29,8 @@ from connectors.texts import Texts, load_texts
 from connectors.wechat import protocol
 from connectors.wechat.client import DEFAULT_API_BASE_URL, WeChatClient, transient
 from connectors.window import last_inbound, record_inbound, window_open
-from talentbot.store_outages import StoreUnavailable, reporting
+from talentbot.core.inbound import too_long
+from talentbot.core.store_outages import StoreUnavailable, reporting
 
 logger = logging.getLogger(__name__)
 

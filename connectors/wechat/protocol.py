@@ -13,9 +13,9 @@ from wechatpy.crypto import WeChatCrypto
 from wechatpy.replies import TextReply
 
 from connectors.guards import MAX_REQUEST_AGE_S
-from connectors.inbound import clean_text
 from connectors.splitting import split_for_limits as _split
 from connectors.splitting import utf8_length
+from talentbot.core.inbound import clean_text
 
 PASSIVE_REPLY_WINDOW_S = 5.0
 """WeChat waits 5 s for a passive reply, then retries the message (up to 3 times) and finally shows the user

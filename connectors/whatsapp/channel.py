@@ -17,7 +17,7 @@ from connectors import registry
 from connectors.choices import Choice, choices_from_buttons
 from connectors.guards import body_too_large
 from connectors.handoff_gate import gated
-from connectors.inbound import too_long, too_long_note
+from connectors.inbound import too_long_note
 from connectors.output import TextFirstOutput, known_language, take_pending_choice
 from connectors.redelivery import Outcome, PlatformAPI, handle_once, pass_on, please_redeliver
 from connectors.senders import namespaced, native_id
@@ -26,6 +26,7 @@ from connectors.texts import Texts, load_texts
 from connectors.whatsapp import protocol
 from connectors.whatsapp.client import DEFAULT_API_BASE_URL, WhatsAppClient, transient
 from connectors.window import last_inbound, record_inbound, window_open
+from talentbot.core.inbound import too_long
 
 logger = logging.getLogger(__name__)
 

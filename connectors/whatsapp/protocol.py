@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from connectors.choices import Choice
-from connectors.inbound import clean_text, json_kind
 from connectors.splitting import split_for_limits as _split
+from talentbot.core.inbound import clean_text, json_kind
 
 GRAPH_API_VERSION = "v19.0"
 """Graph API version in every path (``/v19.0/<phone_number_id>/messages``)."""

@@ -8,7 +8,7 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.types import TrackerState
 
-from talentbot.eligibility_chat.slots import BOOKKEEPING_SLOTS, FORM_SLOTS
+from talentbot.core.eligibility_chat.slots import BOOKKEEPING_SLOTS, FORM_SLOTS
 
 
 def _form_tracker(text: str, intent: str = "inform", entities: list[tuple[str, str]] | None = None,

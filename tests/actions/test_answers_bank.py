@@ -14,10 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict, TrackerState
 
 from actions.answers import ActionAnswer
-from talentbot.qbank.loader import read_bank
-from talentbot.qbank.model import Bank
+from talentbot.core.qbank.loader import read_bank
+from talentbot.core.qbank.model import Bank
 
-SAMPLE_BANK = Path(__file__).parents[1] / "talentbot" / "qbank" / "sample_bank.yml"
+SAMPLE_BANK = Path(__file__).parents[1] / "talentbot" / "core" / "qbank" / "sample_bank.yml"
 
 
 @pytest.fixture(scope="module")

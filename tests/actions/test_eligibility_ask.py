@@ -6,7 +6,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.eligibility.ask import ASK_ACTIONS
-from talentbot.eligibility_chat.slots import FORM_SLOTS
+from talentbot.core.eligibility_chat.slots import FORM_SLOTS
 
 
 def test_there_is_one_ask_action_per_form_slot() -> None:

@@ -11,7 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict, TrackerState
 
 from actions.handoff import ActionHandoff
-from talentbot.handoff.store import SqlTicketStore
+from talentbot.core.handoff.store import SqlTicketStore
 
 
 def tracker(sender: str, language: str, channel: str = "telegram", after: str = "utter_greet") -> Tracker:

@@ -9,8 +9,8 @@ from rasa.shared.core.constants import DEFAULT_INTENTS
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.slots import CategoricalSlot
 
-from talentbot import paths
-from talentbot.spec import ENTITIES, INTENTS, LANGUAGES
+from talentbot.core import paths
+from talentbot.core.spec import ENTITIES, INTENTS, LANGUAGES
 
 SPEC = paths.ROOT.parent / "shared" / "spec" / "interfaces.md"
 
@@ -72,7 +72,7 @@ def test_every_response_has_all_three_languages(domain: Domain) -> None:
 
 
 def test_chinese_variations_are_in_their_own_script(domain: Domain) -> None:
-    from talentbot.language import chinese_script
+    from talentbot.core.language import chinese_script
 
     wrong = []
     for name, variations in domain.responses.items():

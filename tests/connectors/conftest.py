@@ -22,8 +22,8 @@ from sanic import Sanic
 
 from connectors.handoff_gate import HandoffGate, use_gate
 from connectors.state import RedisStateStore, SQLiteStateStore
-from talentbot.handoff.policy import default_policy
-from talentbot.handoff.store import SqlTicketStore
+from talentbot.core.handoff.policy import default_policy
+from talentbot.core.handoff.store import SqlTicketStore
 from tests.conftest import FakePlatform, LocalRedis, path_name, telegram_method
 
 FIXTURES = Path(__file__).with_name("fixtures")

@@ -9,9 +9,9 @@ import pytest
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 
 from connectors.handoff_gate import HandoffGate
-from talentbot.handoff.accounts import StaffDirectory
-from talentbot.handoff.policy import default_policy
-from talentbot.handoff.store import SqlTicketStore
+from talentbot.core.handoff.accounts import StaffDirectory
+from talentbot.core.handoff.policy import default_policy
+from talentbot.core.handoff.store import SqlTicketStore
 
 
 class Recorder:

@@ -6,18 +6,9 @@ from typing import Any
 
 import pytest
 
-from connectors.inbound import (
-    MAX_MESSAGE_CHARS,
-    MAX_SENDER_CHARS,
-    Refusal,
-    RestMessage,
-    clean_text,
-    parse_rest_body,
-    sender_problem,
-    too_long,
-    too_long_note,
-)
+from connectors.inbound import RestMessage, parse_rest_body, sender_problem, too_long_note
 from connectors.texts import load_texts
+from talentbot.core.inbound import MAX_MESSAGE_CHARS, MAX_SENDER_CHARS, Refusal, clean_text, too_long
 
 WEB = "web:" + "0123456789abcdef" * 2
 

@@ -24,7 +24,7 @@ from connectors.outage import (
 )
 from connectors.rest import RestInput
 from connectors.texts import load_texts
-from talentbot.store_outages import LOCK_STORE, TRACKER_STORE, OutageLog, StoreUnavailable
+from talentbot.core.store_outages import LOCK_STORE, TRACKER_STORE, OutageLog, StoreUnavailable
 
 TEXTS = load_texts()
 REFUSED = redis.exceptions.ConnectionError("Error 111 connecting to 127.0.0.1:6390. Connection refused.")
@@ -189,8 +189,8 @@ class QueueDown:
 
 async def test_the_handoff_queue_down_is_logged_once_and_messages_go_to_the_assistant(caplog):
     from connectors.handoff_gate import HANDOFF_QUEUE, HandoffGate
-    from talentbot.handoff.policy import default_policy
-    from talentbot.store_outages import OUTAGES
+    from talentbot.core.handoff.policy import default_policy
+    from talentbot.core.store_outages import OUTAGES
 
     caplog.set_level(logging.INFO)
     gate = HandoffGate(QueueDown(), default_policy())

@@ -20,7 +20,7 @@ from connectors.redelivery import (
     pass_on,
 )
 from connectors.state import SQLiteStateStore
-from talentbot.store_outages import LOCK_STORE, OutageLog, StoreUnavailable
+from talentbot.core.store_outages import LOCK_STORE, OutageLog, StoreUnavailable
 from tests.connectors.conftest import REDIS_DOWN, FlakyStore
 
 

@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from connectors.inbound import MAX_MESSAGE_CHARS
 from connectors.rest import RestInput
+from talentbot.core.inbound import MAX_MESSAGE_CHARS
 
 pytestmark = pytest.mark.server
 

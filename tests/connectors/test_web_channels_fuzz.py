@@ -18,7 +18,7 @@ from websockets.legacy.client import connect  # what `websockets.connect` is in 
 
 from connectors.rest import RestInput
 from connectors.webchat import SocketIOChannel
-from talentbot.bench.socketio_client import SocketIOClient
+from tools.bench.socketio_client import SocketIOClient
 
 pytestmark = pytest.mark.server
 

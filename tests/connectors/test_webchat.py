@@ -7,7 +7,6 @@ from typing import Any, List
 
 import pytest
 
-from connectors.inbound import MAX_MESSAGE_CHARS
 from connectors.webchat import (
     SESSION_ID,
     SocketIOChannel,
@@ -16,7 +15,8 @@ from connectors.webchat import (
     new_session_id,
     user_message_text,
 )
-from talentbot.bench.socketio_client import SocketIOClient
+from talentbot.core.inbound import MAX_MESSAGE_CHARS
+from tools.bench.socketio_client import SocketIOClient
 
 OURS = "web:" + "0123456789abcdef" * 2
 

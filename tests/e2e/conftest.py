@@ -19,10 +19,10 @@ import httpx
 import pytest
 import sqlalchemy
 
-from talentbot import paths
-from talentbot.devserver import RunningAssistant, assistant, production_env
-from talentbot.tracker_store import sqlite_endpoint
-from talentbot.training import model_path
+from talentbot.core import paths
+from talentbot.rasa_plugins.tracker_store import sqlite_endpoint
+from talentbot.wiring.devserver import RunningAssistant, assistant, production_env
+from talentbot.wiring.training import model_path
 from tests.conftest import LocalPostgres, LocalRedis, postgres_bin
 
 CREDENTIALS = {

@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from talentbot import paths
-from talentbot.training import model_path
+from talentbot.core import paths
+from talentbot.wiring.training import model_path
 
 pytestmark = pytest.mark.server
 

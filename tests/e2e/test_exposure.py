@@ -11,10 +11,10 @@ from typing import Iterator, Set
 import httpx
 import pytest
 
-from talentbot.devserver import RunningAssistant, assistant
-from talentbot.rasa_api_auth import URL_TOKEN_REFUSED
-from talentbot.tracker_store import sqlite_endpoint
-from talentbot.training import model_path
+from talentbot.rasa_plugins.rasa_api_auth import URL_TOKEN_REFUSED
+from talentbot.rasa_plugins.tracker_store import sqlite_endpoint
+from talentbot.wiring.devserver import RunningAssistant, assistant
+from talentbot.wiring.training import model_path
 
 pytestmark = pytest.mark.server
 
@@ -69,7 +69,7 @@ def test_rasa_and_the_action_server_listen_on_loopback_only(running) -> None:
 
 def test_no_secret_shows_in_ps(running) -> None:
     shown = command_lines(running.rasa.pid) + command_lines(running.actions.pid)
-    assert "talentbot.rasa_server" in shown and "talentbot.action_server" in shown
+    assert "talentbot.wiring.rasa_server" in shown and "talentbot.rasa_plugins.action_server" in shown
     assert running.token not in shown
     assert running.action_token and running.action_token not in shown
 

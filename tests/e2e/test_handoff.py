@@ -11,8 +11,8 @@ from typing import Dict, Tuple
 import httpx
 import pytest
 
-from talentbot.handoff.cli import add_staff
-from talentbot.tracker_store import sqlite_endpoint
+from talentbot.rasa_plugins.tracker_store import sqlite_endpoint
+from talentbot.wiring.handoff_cli import add_staff
 
 pytestmark = pytest.mark.server
 
@@ -107,8 +107,8 @@ def test_the_console_needs_a_session(bot) -> None:
 def test_a_handoff_survives_a_restart_of_every_process(bot, tmp_path) -> None:
     """Stop the Rasa server, the action server and the console while a user waits; after they start again the
     ticket, the user's message and the pause are all there, and staff finish the handoff as usual."""
-    from talentbot.devserver import assistant
-    from talentbot.training import model_path
+    from talentbot.wiring.devserver import assistant
+    from talentbot.wiring.training import model_path
 
     Client, model, credentials = type(bot), model_path(), {"connectors.rest.RestInput": None}
     endpoints = {"tracker_store": sqlite_endpoint(tmp_path / "trackers.db")}

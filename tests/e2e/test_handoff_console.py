@@ -17,9 +17,9 @@ from typing import Iterator, List
 
 import pytest
 
-from talentbot import paths
-from talentbot.handoff.cli import add_staff
-from talentbot.handoff.store import SqlTicketStore
+from talentbot.core import paths
+from talentbot.core.handoff.store import SqlTicketStore
+from talentbot.wiring.handoff_cli import add_staff
 
 pytestmark = pytest.mark.server
 
@@ -170,7 +170,7 @@ def console_alone(tmp_path_factory) -> Iterator[ConsoleAlone]:
     env = {**os.environ, "HANDOFF_DB_URL": db_url, "RASA_URL": f"http://127.0.0.1:{_free_port()}"}
     env.pop("STAFF_CONSOLE_HOST", None)
     log = open(workdir / "console.log", "wb")
-    process = subprocess.Popen([sys.executable, "-m", "talentbot.cli", "console", "--port", str(port)],
+    process = subprocess.Popen([sys.executable, "-m", "talentbot.wiring.cli", "console", "--port", str(port)],
                                cwd=paths.ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

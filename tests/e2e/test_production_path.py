@@ -9,8 +9,8 @@ import httpx
 import pytest
 import sqlalchemy
 
-from talentbot.bench.procs import tree_rss_mb
-from talentbot.language import ZH_HANS, detect
+from talentbot.core.language import ZH_HANS, detect
+from tools.bench.procs import tree_rss_mb
 
 pytestmark = pytest.mark.server
 
@@ -55,9 +55,9 @@ def test_concurrent_conversations_are_kept_whole_in_postgresql(production_bot) -
 def test_handoff_and_staff_replies_work_across_workers(production_bot) -> None:
     """The queue is in PostgreSQL and socket.io emits go through Redis, so whichever Sanic worker takes a message,
     a push or the resume, the web user in the queue hears back on the socket they hold in one of them."""
-    from talentbot.bench.socketio_client import SocketIOClient
-    from talentbot.handoff.rasa_api import RasaApi
-    from talentbot.handoff.store import SqlTicketStore
+    from talentbot.console.rasa_api import RasaApi
+    from talentbot.core.handoff.store import SqlTicketStore
+    from tools.bench.socketio_client import SocketIOClient
 
     running = production_bot.running
     assert running.handoff_db_url.startswith("postgresql://")

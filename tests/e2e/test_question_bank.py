@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from talentbot.language import EN, ZH_HANS, ZH_HANT, detect
+from talentbot.core.language import EN, ZH_HANS, ZH_HANT, detect
 
 pytestmark = pytest.mark.server
 

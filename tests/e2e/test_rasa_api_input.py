@@ -1,5 +1,6 @@
-"""Rasa's HTTP API on the running assistant: its input under the channels' rules (talentbot.rasa_api_input), request
-bodies capped at 1 MiB (talentbot.rasa_body_limit), and the staff console's calls still served."""
+"""Rasa's HTTP API on the running assistant: its input under the channels' rules
+(talentbot.rasa_plugins.rasa_api_input), request
+bodies capped at 1 MiB (talentbot.rasa_plugins.rasa_body_limit), and the staff console's calls still served."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any, Dict
 import httpx
 import pytest
 
-from talentbot.handoff.rasa_api import RasaApi
+from talentbot.console.rasa_api import RasaApi
 
 pytestmark = pytest.mark.server
 
@@ -46,7 +47,7 @@ def test_a_conversation_id_no_store_keeps_gets_400_in_rasas_format(bot) -> None:
 
 def test_a_message_over_the_cap_gets_413_and_is_not_parsed(bot) -> None:
     """The NLU reads at most what the channels let through; its cost per character is tested in
-    tests/talentbot/nlu/test_long_messages.py and timed by the bench."""
+    tests/talentbot/rasa_plugins/nlu/test_long_messages.py and timed by the bench."""
     started = time.perf_counter()
     parsed = api(bot, "POST", "/model/parse", json={"text": ("高才通" * 3_334)[:10_000]})
     assert parsed.status_code == 413 and parsed.json()["reason"] == "PayloadTooLarge"

@@ -10,7 +10,7 @@ from typing import Optional
 import httpx
 import pytest
 
-from talentbot.language import EN, ZH_HANS, ZH_HANT, detect
+from talentbot.core.language import EN, ZH_HANS, ZH_HANT, detect
 
 pytestmark = pytest.mark.server
 
@@ -133,7 +133,8 @@ def test_a_long_message_does_not_hold_up_another_user(bot) -> None:
 
 def test_the_nlu_reads_a_message_at_the_cap_quickly(bot) -> None:
     """The HTTP API's parse endpoint takes as much as the channels (2,000 characters; more gets 413, see
-    test_rasa_api_input.py); the NLU's cost per character is tested in tests/talentbot/nlu/test_long_messages.py and
+    test_rasa_api_input.py); the NLU's cost per character is tested in
+    tests/talentbot/rasa_plugins/nlu/test_long_messages.py and
     the bench times 10,000 characters in process ("long message")."""
     started = time.perf_counter()
     parsed = httpx.post(f"{bot.url}/model/parse", headers={"Authorization": f"Bearer {bot.running.token}"},

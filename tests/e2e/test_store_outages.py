@@ -146,7 +146,7 @@ def check_and_count(run: Run, stack: Stack, store: str) -> Dict[str, Any]:
 
 
 def test_a_redis_outage_refuses_politely_and_loses_nothing(stack) -> None:
-    from talentbot.bench.socketio_client import SocketIOClient
+    from tools.bench.socketio_client import SocketIOClient
 
     seen_on_page: List[str] = []
 

@@ -1,4 +1,5 @@
-"""The real assistant under talentbot.devserver's supervisor: a killed action server, Rasa server or Sanic worker is
+"""The real assistant under talentbot.wiring.devserver's supervisor: a killed action server, Rasa server or Sanic worker
+is
 replaced and the next message is answered, with the supervisor still running."""
 
 from __future__ import annotations
@@ -15,11 +16,11 @@ import httpx
 import pytest
 import sqlalchemy
 
-from talentbot import paths
-from talentbot.bench.procs import children
-from talentbot.devserver import ACTIONS, RASA, READY_TIMEOUT_S, RunningAssistant, assistant, production_env
-from talentbot.tracker_store import sqlite_endpoint
-from talentbot.training import model_path
+from talentbot.core import paths
+from talentbot.rasa_plugins.tracker_store import sqlite_endpoint
+from talentbot.wiring.devserver import ACTIONS, RASA, READY_TIMEOUT_S, RunningAssistant, assistant, production_env
+from talentbot.wiring.training import model_path
+from tools.bench.procs import children
 
 pytestmark = pytest.mark.server
 
@@ -83,7 +84,7 @@ def embedded(tmp_path_factory) -> Iterator[RunningAssistant]:
 
 
 def test_a_killed_action_server_is_restarted_and_the_next_message_answered(embedded, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="talentbot.supervisor")
+    caplog.set_level(logging.INFO, logger="talentbot.wiring.supervisor")
     assert answered(ask(embedded))
     killed = embedded.actions.pid
     os.kill(killed, signal.SIGKILL)
@@ -96,7 +97,7 @@ def test_a_killed_action_server_is_restarted_and_the_next_message_answered(embed
 
 
 def test_a_killed_rasa_server_is_restarted_and_the_next_message_answered(embedded, caplog) -> None:
-    caplog.set_level(logging.INFO, logger="talentbot.supervisor")
+    caplog.set_level(logging.INFO, logger="talentbot.wiring.supervisor")
     killed = embedded.rasa.pid
     os.kill(killed, signal.SIGKILL)
     eventually(lambda: embedded.supervisor.services[RASA].restarts == 1, 10, "the Rasa server restarted")

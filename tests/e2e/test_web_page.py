@@ -11,9 +11,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from talentbot.devserver import assistant
-from talentbot.language import EN, ZH_HANS, ZH_HANT, detect
-from talentbot.tracker_store import sqlite_endpoint
+from talentbot.core.language import EN, ZH_HANS, ZH_HANT, detect
+from talentbot.rasa_plugins.tracker_store import sqlite_endpoint
+from talentbot.wiring.devserver import assistant
 
 pytestmark = pytest.mark.server
 

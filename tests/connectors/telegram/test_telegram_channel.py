@@ -8,11 +8,11 @@ from typing import Any, Optional
 import pytest
 
 from connectors.guards import MAX_BODY_BYTES
-from connectors.inbound import MAX_MESSAGE_CHARS
 from connectors.state import RedisStateStore
 from connectors.telegram import TelegramInput, set_webhook
 from connectors.texts import load_texts
-from talentbot.store_outages import LOCK_STORE, TRACKER_STORE, StoreUnavailable
+from talentbot.core.inbound import MAX_MESSAGE_CHARS
+from talentbot.core.store_outages import LOCK_STORE, TRACKER_STORE, StoreUnavailable
 from tests.connectors.conftest import REDIS_DOWN
 
 pytestmark = pytest.mark.server

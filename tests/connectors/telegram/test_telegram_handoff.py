@@ -11,10 +11,10 @@ import uuid
 import httpx
 import pytest
 
-from talentbot.devserver import assistant
-from talentbot.handoff.cli import add_staff
-from talentbot.tracker_store import sqlite_endpoint
-from talentbot.training import model_path
+from talentbot.rasa_plugins.tracker_store import sqlite_endpoint
+from talentbot.wiring.devserver import assistant
+from talentbot.wiring.handoff_cli import add_staff
+from talentbot.wiring.training import model_path
 
 pytestmark = pytest.mark.server
 

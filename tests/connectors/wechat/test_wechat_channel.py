@@ -14,12 +14,12 @@ import xmltodict
 from wechatpy.crypto import WeChatCrypto
 
 from connectors.guards import MAX_BODY_BYTES, MAX_REQUEST_AGE_S
-from connectors.inbound import MAX_MESSAGE_CHARS
 from connectors.state import RedisStateStore, SQLiteStateStore
 from connectors.texts import load_texts
 from connectors.wechat import WeChatInput
 from connectors.wechat.protocol import TEXT_LIMIT_BYTES
-from talentbot.store_outages import TRACKER_STORE, StoreUnavailable
+from talentbot.core.inbound import MAX_MESSAGE_CHARS
+from talentbot.core.store_outages import TRACKER_STORE, StoreUnavailable
 from tests.connectors.conftest import REDIS_DOWN, FlakyStore
 
 pytestmark = pytest.mark.server

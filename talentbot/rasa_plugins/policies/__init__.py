@@ -1,0 +1,1 @@
+"""Rasa's custom policies (loaded by name from config.yml)."""

@@ -1,0 +1,40 @@
+"""The Rasa server with talentbot's adjustments: `python -m talentbot.wiring.rasa_server run ...` is `rasa run ...`
+(same arguments) after `talentbot.rasa_plugins.rasa_adapters.install()`. `talentbot.wiring.devserver` and the systemd
+unit start Rasa
+this way.
+
+Beyond plain `rasa run`: the HTTP API token comes from RASA_AUTH_TOKEN (never the command line, where `ps` shows
+it) and travels in the Authorization header, never in URLs (talentbot.rasa_plugins.rasa_api_auth); the server listens on
+127.0.0.1 unless RASA_HOST or `--interface` says otherwise; CORS origins come from RASA_CORS_ORIGINS (none by
+default); a dead Sanic worker is replaced (talentbot.rasa_plugins.sanic_workers); request bodies are capped at 1 MiB
+(talentbot.rasa_plugins.rasa_body_limit); the HTTP API's conversation ids and bodies are checked and cleaned as the
+channels'
+input is (talentbot.rasa_plugins.rasa_api_input).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from talentbot.rasa_plugins import rasa_adapters, rasa_api_auth, rasa_api_input, rasa_body_limit, sanic_workers
+
+
+def main() -> None:
+    try:
+        # Changed inside this process only: /proc/<pid>/cmdline, which `ps` shows, keeps the original arguments.
+        sys.argv[1:] = rasa_api_auth.server_arguments(sys.argv[1:], os.environ)
+    except ValueError as error:
+        sys.exit(f"talentbot.wiring.rasa_server: {error}")
+    rasa_adapters.install()
+    rasa_api_auth.install()
+    rasa_api_input.install()
+    rasa_body_limit.install()
+    sanic_workers.install()
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
