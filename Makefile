@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv lock train run test test-unit lint validate bench clean
+.PHONY: venv lock train run test test-unit lint validate bench clean wipe-local-data
 
 venv: $(STAMP)
 
@@ -55,5 +55,18 @@ validate: venv
 bench: venv
 	$(PY) -m tools.bench
 
+# Deletes only what can be made again (trained models, test results, caches). Never var/ or trackers.db*: those
+# are data (staff accounts, open tickets, channel state, conversations); `wipe-local-data` below is for them.
 clean:
-	rm -rf models results .pytest_cache var trackers.db trackers.db-wal trackers.db-shm
+	rm -rf models results .pytest_cache .mypy_cache .ruff_cache .hypothesis .rasa
+	find . -path ./$(VENV) -prune -o -type d -name __pycache__ -prune -exec rm -rf {} +
+
+# Deletes the local data that `clean` keeps: var/ and the SQLite conversations. It cannot be undone, so it runs
+# only as `make wipe-local-data CONFIRM=yes`. PostgreSQL and Redis (`talentbot run --production`) are not touched.
+wipe-local-data:
+	@if [ "$(CONFIRM)" != "yes" ]; then \
+	  echo "wipe-local-data deletes var/ (staff accounts, tickets, channel state) and trackers.db* (conversations)."; \
+	  echo "Nothing was deleted. To delete them: make wipe-local-data CONFIRM=yes"; \
+	  exit 1; \
+	fi
+	rm -rf var trackers.db trackers.db-wal trackers.db-shm trackers.db-journal

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from typing import List, Optional, Text
 
@@ -14,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from talentbot.core.handoff.policy import QueuePolicy, default_policy, handoff_message
 from talentbot.core.handoff.request import HandoffRequest, handoff_request
 from talentbot.core.handoff.store import TicketStore, process_store, utcnow
+from talentbot.core.handoff.texts import user_text
 
 logger = logging.getLogger(__name__)
 
@@ -25,8 +27,18 @@ def open_ticket(store: TicketStore, request: HandoffRequest, conversation_id: st
     now = utcnow()
     ticket = store.open_ticket(conversation_id, request.channel, request.language, request.reason,
                                summary=request.summary, schemes=request.schemes, topics=request.topics, now=now)
-    place = store.place_in_queue(ticket.id) or 1
-    return handoff_message(place, ticket.language, now, policy)
+    place = store.place_in_queue(ticket.id) if ticket.status == "waiting" else None
+    return handoff_reply(ticket.status, place, ticket.language, now, policy)
+
+
+def handoff_reply(status: str, place: Optional[int], language: str, now: dt.datetime, policy: QueuePolicy) -> str:
+    """The user's place only when the queue knows it: asking again once staff have the conversation, or a place
+    that cannot be worked out (claimed a moment ago), must not tell them they are "number 1"."""
+    if status == "assigned":
+        return user_text("with_staff", language)
+    if place is None:
+        return user_text("queued_no_place", language)
+    return handoff_message(place, language, now, policy)
 
 
 class ActionHandoff(Action):

@@ -21,7 +21,7 @@ from talentbot.core.inbound import Refusal as Refusal  # part of parse_rest_body
 from talentbot.core.language import Verdict, detect
 
 TOO_LONG_TEXT = "message_too_long"
-"""The polite note's name in connectors/texts.yml (placeholders ``{length}`` and ``{limit}``)."""
+"""The polite note's name in bot/texts/channels.yml (placeholders ``{length}`` and ``{limit}``)."""
 
 
 def too_long_note(text: str, channel: str, limit: int = MAX_MESSAGE_CHARS,

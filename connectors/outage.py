@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 
 OUTAGE_TEXT = "store_outage"
-"""The refusal's name in connectors/texts.yml."""
+"""The refusal's name in bot/texts/channels.yml."""
 
 RETRY_AFTER_S = 60
 """The ``Retry-After`` of a refused REST message: "a minute", as the text tells the user. The outages seen in
@@ -96,7 +96,7 @@ def refusal_language(message: UserMessage) -> Optional[str]:
 
 
 FALLBACK_CHANNEL = "rest"
-"""Whose fallback languages (texts.yml) a refusal uses when its channel has none listed (REST clients may name any
+"""Whose fallback languages (bot/texts/channels.yml) a refusal uses when its channel has none listed (REST clients may name any
 ``input_channel``)."""
 
 

@@ -1,17 +1,27 @@
 """Small key-value state the channel processes share: dedup keys, access tokens, pending choices, last-message times."""
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable, Mapping, Optional, Protocol
+from typing import Callable, Mapping, Optional, Protocol, TypeVar
 
 STATE_URL_ENV = "CONNECTORS_STATE_URL"
 """Environment variable naming the store: ``redis://host:port/db`` or ``sqlite:///path`` (default below)."""
 
 DEFAULT_SQLITE_PATH = "var/connectors-state.sqlite3"
-"""Embedded default, relative to the working directory of ``rasa run`` (``make clean`` removes ``var/``)."""
+"""Embedded default, relative to the working directory of ``rasa run``."""
+
+BUSY_TIMEOUT_S = 5.0
+"""How long an SQLite call waits for another process's write lock before it fails with "database is locked"."""
+
+PURGE_EVERY_S = 60.0
+"""How often a process deletes expired keys from the SQLite file: only to bound its size, as queries skip them."""
+
+T = TypeVar("T")
 
 
 class StateStore(Protocol):
@@ -40,74 +50,136 @@ class StateStore(Protocol):
         """Release connections."""
 
 
-class SQLiteStateStore:
-    """Embedded store: one SQLite file, safe for several processes on one host (SQLite's own locking)."""
+_CREATE = "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at REAL)"
+_LIVE = "(expires_at IS NULL OR expires_at > :now)"
+_PURGE = "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= :now"
+_CLAIM = (  # a new key, or one whose ttl has run out but which no purge has deleted yet
+    "INSERT INTO kv (key, value, expires_at) VALUES (:key, '1', :now + :ttl) "
+    "ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at "
+    "WHERE kv.expires_at IS NOT NULL AND kv.expires_at <= :now RETURNING key"
+)
+_GET = f"SELECT value FROM kv WHERE key = :key AND {_LIVE}"
+_PUT = "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (:key, :value, :now + :ttl)"  # NULL ttl: no expiry
+_POP = f"DELETE FROM kv WHERE key = :key AND {_LIVE} RETURNING value"
+_DELETE = "DELETE FROM kv WHERE key = :key"
 
-    def __init__(self, path: str | Path, clock: Callable[[], float] = time.time) -> None:
+
+class SQLiteStateStore:
+    """Embedded store: one SQLite file, safe for several processes on one host (SQLite's own locking).
+
+    A call may wait up to ``BUSY_TIMEOUT_S`` on another process's lock, so every statement runs on a thread of the
+    store's own (one worker thread, one connection opened there): the event loop keeps serving other chats, the
+    connection is reused rather than opened per call, and ``:memory:`` keeps its single database. SQLite admits one
+    writer per file anyway, so a second thread would only queue on the same lock.
+    """
+
+    def __init__(
+        self, path: str | Path, clock: Callable[[], float] = time.time, purge_every_s: float = PURGE_EVERY_S
+    ) -> None:
         self._path = str(path)
         self._clock = clock
+        self._purge_every_s = purge_every_s
+        self._next_purge = float("-inf")  # the first write of a process purges what earlier runs left behind
+        self._conn: Optional[sqlite3.Connection] = None  # used on the worker thread only
+        self._worker: Optional[ThreadPoolExecutor] = None
+        self._worker_pid = 0
         if self._path != ":memory:":
             Path(self._path).parent.mkdir(parents=True, exist_ok=True)
-        self._memory: Optional[sqlite3.Connection] = None
-        with self._connect() as conn:
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at REAL)"
-            )
 
-    def _connect(self) -> sqlite3.Connection:
-        if self._path == ":memory:":
-            # One shared connection, else every connection would see its own empty database.
-            if self._memory is None:
-                self._memory = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
-            return self._memory
-        conn = sqlite3.connect(self._path, timeout=5.0, isolation_level=None)
-        conn.execute("PRAGMA journal_mode=WAL")
+    # --- the worker thread ---------------------------------------------------------------------------------------
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """The store's worker; a new one after a fork, whose child inherits neither the thread nor a usable
+        connection (submitting to the parent's executor would wait forever)."""
+        if self._worker is None or self._worker_pid != os.getpid():
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-state")
+            self._worker_pid = os.getpid()
+            self._conn = None  # after a fork, the parent's: never to be used here (SQLite's rule)
+        return self._worker
+
+    async def _call(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Runs ``work(connection)`` on the worker thread, off the event loop."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor(), self._on_worker, work)
+
+    def _on_worker(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        if self._conn is None:
+            self._conn = self._open()
+        return work(self._conn)
+
+    def _open(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self._path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer (no-op for :memory:)
+            conn.execute(_CREATE)
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
-    def _run(self, sql: str, *args: object) -> list[tuple]:
-        conn = self._connect()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            conn.execute("DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= ?", (self._clock(),))
-            rows = conn.execute(sql, args).fetchall()
-            conn.execute("COMMIT")
-            return rows
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        finally:
-            if conn is not self._memory:
-                conn.close()
+    def _read(self, sql: str, **params: object) -> Callable[[sqlite3.Connection], list[tuple]]:
+        """A statement that only reads: no write lock, so it never waits for another process's writer."""
+        return lambda conn: conn.execute(sql, {**params, "now": self._clock()}).fetchall()
 
-    def _expiry(self, ttl_s: Optional[float]) -> Optional[float]:
-        return None if ttl_s is None else self._clock() + ttl_s
+    def _write(self, sql: str, **params: object) -> Callable[[sqlite3.Connection], list[tuple]]:
+        """A statement in its own write transaction, with the scheduled purge of expired keys when it is due."""
+
+        def work(conn: sqlite3.Connection) -> list[tuple]:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                now = self._clock()  # read once the lock is held: a key that expired while we waited is expired
+                if self._purge_due(now):
+                    conn.execute(_PURGE, {"now": now})
+                rows = conn.execute(sql, {**params, "now": now}).fetchall()
+                conn.execute("COMMIT")
+                return rows
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+
+        return work
+
+    def _purge_due(self, now: float) -> bool:
+        """Purging is housekeeping only (every query skips expired rows), so once per ``purge_every_s`` will do."""
+        if now < self._next_purge:
+            return False
+        self._next_purge = now + self._purge_every_s
+        return True
+
+    def _close_connection(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    # --- the StateStore promises ---------------------------------------------------------------------------------
 
     async def claim(self, key: str, ttl_s: float) -> bool:
-        rows = self._run(
-            "INSERT OR IGNORE INTO kv (key, value, expires_at) VALUES (?, '1', ?) RETURNING key",
-            key, self._expiry(ttl_s),
-        )
-        return bool(rows)  # RETURNING yields a row only when the insert happened
+        rows = await self._call(self._write(_CLAIM, key=key, ttl=ttl_s))
+        return bool(rows)  # RETURNING yields a row only when the key was new or had expired
 
     async def get(self, key: str) -> Optional[str]:
-        rows = self._run("SELECT value FROM kv WHERE key = ?", key)
+        rows = await self._call(self._read(_GET, key=key))
         return rows[0][0] if rows else None
 
     async def put(self, key: str, value: str, ttl_s: Optional[float] = None) -> None:
-        self._run("INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (?, ?, ?)",
-                  key, value, self._expiry(ttl_s))
+        await self._call(self._write(_PUT, key=key, value=value, ttl=ttl_s))
 
     async def pop(self, key: str) -> Optional[str]:
-        rows = self._run("DELETE FROM kv WHERE key = ? RETURNING value", key)
+        rows = await self._call(self._write(_POP, key=key))
         return rows[0][0] if rows else None
 
     async def delete(self, key: str) -> None:
-        self._run("DELETE FROM kv WHERE key = ?", key)
+        await self._call(self._write(_DELETE, key=key))
 
     async def close(self) -> None:
-        if self._memory is not None:
-            self._memory.close()
-            self._memory = None
+        """Closes the connection on its own thread (after the calls already queued) and lets the thread end; a
+        later call opens both again."""
+        worker = self._worker
+        if worker is None or self._worker_pid != os.getpid():
+            return
+        await asyncio.get_running_loop().run_in_executor(worker, self._close_connection)
+        worker.shutdown(wait=False)
+        self._worker = None
 
 
 class RedisStateStore:

@@ -1,17 +1,16 @@
-"""The connectors' own texts (welcome, unsupported-message note, prompts) in three languages, read from texts.yml."""
+"""The connectors' own texts (welcome, unsupported-message note, prompts) in three languages, from
+bot/texts/channels.yml through talentbot.core.i18n (the languages, the fallback rule, the completeness check)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Any, Mapping, Optional
 
-import yaml
+from talentbot.core import i18n
+from talentbot.core.i18n import LANGUAGES as LANGUAGES
 
-LANGUAGES = ("en", "zh-Hant", "zh-Hans")
-"""The assistant's languages (interfaces.md §1), in menu order."""
-
-TEXTS_FILE = Path(__file__).with_name("texts.yml")
+TEXTS_FILE = i18n.TEXTS_DIR / "channels.yml"
 
 
 @dataclass(frozen=True)
@@ -27,16 +26,15 @@ class Texts:
         variants = self.texts[name]
         if language in variants:
             return variants[language]
-        return "\n\n".join(variants[code] for code in self.fallback_languages[channel])
+        return i18n.together(variants, self.fallback_languages[channel])
 
 
-def parse_texts(data: dict) -> Texts:
+def parse_texts(data: Mapping[str, Any]) -> Texts:
     """Checks that every text exists in all three languages, so a missing translation fails at start-up."""
     texts = data["texts"]
-    for name, variants in texts.items():
-        missing = [code for code in LANGUAGES if not variants.get(code)]
-        if missing:
-            raise ValueError(f"text {name!r} lacks {missing}")
+    problems = i18n.incomplete(texts, "texts")
+    if problems:
+        raise ValueError("; ".join(problems))
     return Texts(
         texts={name: {code: str(v).strip() for code, v in variants.items()} for name, variants in texts.items()},
         fallback_languages=dict(data["fallback_languages"]),
@@ -46,6 +44,5 @@ def parse_texts(data: dict) -> Texts:
 
 @lru_cache(maxsize=1)
 def load_texts(path: Path = TEXTS_FILE) -> Texts:
-    """The texts of ``texts.yml`` (read once per process)."""
-    with open(path, encoding="utf-8") as handle:
-        return parse_texts(yaml.safe_load(handle))
+    """The channels' texts (read once per process)."""
+    return parse_texts(i18n.load(path))

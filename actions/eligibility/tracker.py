@@ -9,11 +9,11 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from talentbot.core import i18n
 from talentbot.core.eligibility_chat.extract import scheme_entities
 from talentbot.core.eligibility_chat.render import ANSWER_ENTITY, Message
 from talentbot.core.eligibility_chat.slots import CANDIDATES_SLOT, FORM_NAME, FORM_SLOTS, SCOPE_SLOT, TURN_SLOT
 from talentbot.core.eligibility_chat.turn import FormState, UserTurn
-from talentbot.core.language import EN, LANGUAGES
 from talentbot.core.nlu_output import QUESTION_BANK_KEY
 
 REQUESTED_SLOT = "requested_slot"
@@ -22,8 +22,7 @@ ACTION_LISTEN = "action_listen"
 
 def language_of(tracker: Tracker) -> str:
     """The reply language (set by the lead's LanguagePolicy before any action runs)."""
-    language = tracker.get_slot("language")
-    return language if language in LANGUAGES else EN
+    return i18n.supported(tracker.get_slot("language"))
 
 
 def user_turn(tracker: Tracker) -> UserTurn:

@@ -16,10 +16,10 @@ from enum import Enum
 from functools import lru_cache
 from typing import Optional
 
-EN = "en"
-ZH_HANT = "zh-Hant"
-ZH_HANS = "zh-Hans"
-LANGUAGES = (EN, ZH_HANT, ZH_HANS)
+from talentbot.core.i18n import EN as EN
+from talentbot.core.i18n import LANGUAGES as LANGUAGES
+from talentbot.core.i18n import ZH_HANS as ZH_HANS
+from talentbot.core.i18n import ZH_HANT as ZH_HANT
 
 DEFAULT_CHINESE = ZH_HANT
 """Script chosen for script-neutral Chinese when the conversation has none yet: we are a Hong Kong service."""

@@ -3,8 +3,9 @@
 Installed explicitly, once per process, by `install()`: `talentbot.wiring.rasa_server` (the Rasa server entry point
 that `talentbot run`, the end-to-end tests and the benchmark start) calls it before Rasa starts. Plain
 `rasa run` works as before without them, only slower (and answering from memory while its tracker store is down).
-Adjustments 1 and 2 keep Rasa's observable behaviour, 3 changes it on purpose; `tests/talentbot/test_rasa_adapters.py`
-checks that, and that the Rasa version they were written against is installed.
+Adjustments 1, 2 and 4 keep Rasa's observable behaviour, 3 changes it on purpose;
+`tests/talentbot/rasa_plugins/test_rasa_adapters.py` checks that, and that the Rasa version they were written against
+is installed.
 
 1. Action server responses are validated with one pre-built JSON Schema validator.
 
@@ -37,6 +38,15 @@ checks that, and that the Rasa version they were written against is installed.
    Rasa provides for this (`on_tracker_store_error`), which re-raises: the message fails, the channel refuses it
    politely (connectors/outage.py), and the user sends it again once the store is back.
 
+4. Calls to the action server reuse kept-alive connections.
+
+   Upstream, `EndpointConfig.request` opens a new `aiohttp.ClientSession` (and so a new TCP connection, which the
+   action server must accept and set up) for every custom action call and closes it after the answer. Here each
+   endpoint keeps one session per event loop (Sanic workers are processes, each with its own loop), with the same
+   headers, authentication and timeout, whose idle connections are dropped after `KEEPALIVE_S`: well before the
+   action server's own keep-alive timeout (Sanic's 5 s), so the client never sends on a connection the server is
+   closing. Requests, headers, errors raised and the answers returned are unchanged.
+
 The SQL tracker store's own costs are addressed in `talentbot.rasa_plugins.tracker_store`, through Rasa's custom tracker
 store setting rather than here.
 """
@@ -47,6 +57,9 @@ import logging
 from typing import Any, Dict, Optional, Text
 
 logger = logging.getLogger(__name__)
+
+KEEPALIVE_S = 2.0
+"""How long an idle connection to the action server is kept (adjustment 4); under Sanic's 5 s keep-alive timeout."""
 
 RASA_VERSION = "3.6.21"
 """The Rasa version these adjustments were written and tested against (see the test)."""
@@ -166,6 +179,47 @@ def _install_tracker_store_errors_raised() -> None:
     Agent._create_tracker_store = staticmethod(_create_tracker_store)  # type: ignore[method-assign]
 
 
+class _KeptSession:
+    """Stands in for the `ClientSession` that `EndpointConfig.request` opens with `async with` and closes: it hands
+    out the endpoint's shared session and leaves it open."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> Any:
+        return self._session
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        return None
+
+
+def _install_kept_alive_sessions() -> None:
+    import asyncio
+
+    import aiohttp
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    upstream = EndpointConfig.session
+    sessions: Dict[Any, Any] = {}  # (endpoint id, loop id) -> session; endpoints live as long as the agent
+
+    def session(self: EndpointConfig) -> Any:
+        loop = asyncio.get_running_loop()
+        key = (id(self), id(loop))
+        shared = sessions.get(key)
+        if shared is None or shared.closed or shared.loop is not loop:  # the loop check guards reused ids
+            auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"]) \
+                if self.basic_auth else None
+            shared = aiohttp.ClientSession(  # Rasa's settings (EndpointConfig.session) and a keep-alive limit
+                headers=self.headers, auth=auth, timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+                connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_S),
+            )
+            sessions[key] = shared
+        return _KeptSession(shared)
+
+    UPSTREAM["EndpointConfig.session"] = upstream
+    EndpointConfig.session = session  # type: ignore[method-assign]
+
+
 def install() -> None:
     """Applies every adjustment above; a second call does nothing."""
     global _installed
@@ -181,4 +235,5 @@ def install() -> None:
     _install_action_response_validator()
     _install_event_type_memo()
     _install_tracker_store_errors_raised()
+    _install_kept_alive_sessions()
     _installed = True

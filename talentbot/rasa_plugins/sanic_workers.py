@@ -10,6 +10,10 @@ workers keep serving meanwhile.
 When replacements keep dying before they ever run for `STABLE_AFTER_S` (a model that no longer loads, a database
 that refuses every connection), the main process gives up after `MAX_FAILED_REPLACEMENTS` and exits with code 1,
 so the outer supervisor (talentbot.wiring.supervisor, or systemd's `Restart=on-failure`) restarts the whole server.
+
+Each worker dies with the main process (talentbot.core.parent_death): a main process killed outright would
+otherwise leave its workers serving on the port, where the restarted server cannot bind. The main process forks
+them from its main thread, which lives as long as it does.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from signal import SIGINT, SIGTERM, Signals
 from signal import signal as signal_func
 from typing import Any, Callable, Dict, List, Optional
 
+from talentbot.core import parent_death
 from talentbot.core.backoff import Backoff, describe_exit
 
 logger = logging.getLogger(__name__)
@@ -78,9 +83,15 @@ def serve_multiple(server_settings: Dict[str, Any], workers: int) -> None:
 
     context = multiprocessing.get_context("fork")
     stopping = False
+    main_pid = os.getpid()
+    parent_death.prepare()
+
+    def work() -> None:
+        parent_death.die_with_parent(main_pid)
+        serve(**server_settings)
 
     def fork() -> Any:
-        process = context.Process(target=serve, kwargs=server_settings)
+        process = context.Process(target=work)
         process.daemon = True
         process.start()
         return process

@@ -19,7 +19,7 @@ def _train(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from talentbot.wiring.devserver import run
 
-    return run(args.port, args.actions_port, production=args.production)
+    return run(args.port, args.actions_port, production=args.production, console_port=args.console_port)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -71,9 +71,12 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--force", action="store_true", help="train even if an up-to-date model exists")
     train.set_defaults(handler=_train)
 
-    run = commands.add_parser("run", help="start the action server and the Rasa server (Ctrl-C stops both)")
+    run = commands.add_parser(
+        "run", help="start the Rasa server, the action server and the staff console (Ctrl-C stops them all)"
+    )
     run.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", 5005)))
     run.add_argument("--actions-port", type=int, default=int(os.environ.get("ACTIONS_PORT", 5055)))
+    run.add_argument("--console-port", type=int, default=None, help="default STAFF_CONSOLE_PORT or 8080")
     run.add_argument(
         "--production", action="store_true",
         help="PostgreSQL tracker store, Redis lock store, several Sanic workers (bot/endpoints.production.yml)",

@@ -8,6 +8,7 @@ run the servers exactly the same way. Once all answer, a crashed one is restarte
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import secrets
@@ -23,7 +24,8 @@ from typing import Dict, Iterator, List, Mapping, Optional, Union
 
 import yaml
 
-from talentbot.core import paths
+from talentbot.core import parent_death, paths
+from talentbot.rasa_plugins import action_server, rasa_api_auth
 from talentbot.rasa_plugins.action_server import TOKEN_VARIABLE as ACTION_TOKEN_VARIABLE
 from talentbot.wiring.supervisor import Supervisor
 from talentbot.wiring.training import ensure_model
@@ -58,7 +60,8 @@ def free_port() -> int:
 
 @dataclass
 class ServerSet:
-    """Child processes started in their own process groups, stopped together."""
+    """Child processes started in their own process groups, stopped together, and killed with this process
+    (start them from a thread that lives as long as they should: talentbot.core.parent_death)."""
 
     processes: List[subprocess.Popen] = field(default_factory=list)
 
@@ -66,7 +69,7 @@ class ServerSet:
         out = open(log, "ab") if log else None
         process = subprocess.Popen(
             command, cwd=paths.ROOT, env=dict(env), stdout=out, stderr=subprocess.STDOUT if out else None,
-            start_new_session=True,
+            start_new_session=True, preexec_fn=parent_death.preexec_fn(),
         )
         if out:
             out.close()
@@ -294,6 +297,69 @@ def production_env(base: Mapping[str, str]) -> Dict[str, str]:
     return env
 
 
+@dataclass(frozen=True)
+class Listener:
+    """A port one server of `talentbot run` will listen on, and the setting that chooses another."""
+
+    server: str  # RASA, ACTIONS or CONSOLE
+    host: str
+    port: int
+    setting: str  # e.g. "--port or RASA_PORT"
+
+
+def run_listeners(rasa_port: int, action_port: int, console_port: int, env: Mapping[str, str]) -> List[Listener]:
+    """Where `talentbot run`'s servers will listen, with the interfaces each takes from the environment."""
+    from talentbot.console.web import listen_address
+
+    def host(variable: str, default: str) -> str:
+        return env.get(variable, "").strip() or default
+
+    return [
+        Listener(RASA, host(rasa_api_auth.HOST_VARIABLE, rasa_api_auth.DEFAULT_HOST), rasa_port,
+                 "--port or RASA_PORT"),
+        Listener(ACTIONS, host(action_server.HOST_VARIABLE, action_server.DEFAULT_HOST), action_port,
+                 "--actions-port or ACTIONS_PORT"),
+        Listener(CONSOLE, listen_address(console_port, env)[0], console_port,
+                 "--console-port or STAFF_CONSOLE_PORT"),
+    ]
+
+
+def port_problems(listeners: List[Listener]) -> List[str]:
+    """One line per port that a server could not listen on, checked before anything starts: otherwise the
+    server would fail only after the model has loaded, and the supervisor would restart it in a loop of
+    tracebacks. Empty when every port is free."""
+    problems = []
+    for index, listener in enumerate(listeners):
+        clash = next((other for other in listeners[:index] if other.port == listener.port), None)
+        if clash is not None:
+            problems.append(f"talentbot run: the {clash.server} and the {listener.server} would both listen on port "
+                            f"{listener.port}; give each its own ({clash.setting}; {listener.setting})")
+            continue
+        error = _bind_error(listener.host, listener.port)
+        if error is not None and error.errno == errno.EADDRINUSE:
+            problems.append(
+                f"talentbot run: port {listener.port}, which the {listener.server} needs, is already in use; "
+                f"find what holds it with `ss -ltnp 'sport = :{listener.port}'` and stop it, or choose another "
+                f"port ({listener.setting})")
+        elif error is not None:
+            problems.append(f"talentbot run: the {listener.server} cannot listen on {listener.host}:{listener.port} "
+                            f"({error.strerror or error}); choose another port ({listener.setting})")
+    return problems
+
+
+def _bind_error(host: str, port: int) -> Optional[OSError]:
+    """What binding `host:port` fails with, as the server's own bind would (None: free). SO_REUSEADDR as the
+    servers set it, so a closed connection's TIME_WAIT does not count as in use."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            return error
+    return None
+
+
 def _show_supervisor_log() -> None:
     """The supervisor's restarts on this terminal, with the time of day."""
     handler = logging.StreamHandler()
@@ -311,9 +377,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def run(rasa_port: int = 5005, action_port: int = 5055, production: bool = False,
         console_port: Optional[int] = None) -> int:
-    """Runs the assistant in the foreground until Ctrl-C; returns the exit code."""
-    model = ensure_model()
+    """Runs the assistant in the foreground until Ctrl-C; returns the exit code (1 at once if a port is taken)."""
     env = dict(os.environ)
+    console_port = console_port or int(env.get("STAFF_CONSOLE_PORT") or 8080)
+    problems = port_problems(run_listeners(rasa_port, action_port, console_port, env))
+    if problems:
+        print("\n".join(problems), file=sys.stderr)
+        return 1
+    model = ensure_model()
     generated = not env.get("RASA_AUTH_TOKEN")
     token = env["RASA_AUTH_TOKEN"] = env.get("RASA_AUTH_TOKEN") or secrets.token_urlsafe(16)
     _show_supervisor_log()
@@ -326,7 +397,7 @@ def run(rasa_port: int = 5005, action_port: int = 5055, production: bool = False
     try:
         with assistant(
             model, paths.VAR, endpoints, env=env, rasa_port=rasa_port, action_port=action_port, token=token,
-            logs=False, console_port=console_port or int(env.get("STAFF_CONSOLE_PORT", 8080)),
+            logs=False, console_port=console_port,
         ) as running:
             base = f"http://localhost:{rasa_port}"
             store = f"PostgreSQL {env['DB_HOST']} + Redis lock store" if production else "SQLite trackers.db"

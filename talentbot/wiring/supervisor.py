@@ -4,6 +4,9 @@
 (`talentbot run`, `--production`, the end-to-end tests, the benchmark). A deployment under systemd gets the same
 from `Restart=on-failure` (deploy/systemd/). Dead Sanic workers inside one server are replaced by the server itself
 (talentbot.rasa_plugins.sanic_workers), so the supervisor only sees a server whose main process died.
+
+Servers die with the supervisor: should it be killed outright (SIGKILL, the OOM killer), with no chance to stop
+them, the kernel kills them too (talentbot.core.parent_death), so none lives on holding its port.
 """
 
 from __future__ import annotations
@@ -15,11 +18,13 @@ import subprocess
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Union
 
+from talentbot.core import parent_death
 from talentbot.core.backoff import Backoff, describe_exit
 
 logger = logging.getLogger(__name__)
@@ -63,6 +68,11 @@ class Supervisor:
 
     A dead server's whole process group is killed before its restart, so Sanic workers orphaned by a killed main
     process never hold on to the port the new process needs.
+
+    Every server is forked from one thread of the supervisor's own, which ends only once `stop()` has stopped
+    them all: the kernel's parent-death signal fires when the *thread* that forked a child ends, so forking from
+    the caller's thread (which may be short-lived) or from the watching thread (which `stop()` ends first) would
+    kill servers while the supervisor lives.
     """
 
     def __init__(self, cwd: Path, stop_timeout_s: float = 15.0, poll_s: float = POLL_S,
@@ -76,13 +86,18 @@ class Supervisor:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._thread: Optional[threading.Thread] = None
+        self._forker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="talentbot-forker")
 
     def _spawn(self, command: List[str], env: Mapping[str, str], log: Optional[Path]) -> subprocess.Popen:
+        """Starts a process from the forker thread (see the class), in its own process group."""
+        return self._forker.submit(self._popen, command, env, log).result()
+
+    def _popen(self, command: List[str], env: Mapping[str, str], log: Optional[Path]) -> subprocess.Popen:
         out = open(log, "ab") if log else None
         try:
             return subprocess.Popen(
                 command, cwd=self.cwd, env=dict(env), stdout=out, stderr=subprocess.STDOUT if out else None,
-                start_new_session=True,
+                start_new_session=True, preexec_fn=parent_death.preexec_fn(),
             )
         finally:
             if out:
@@ -174,6 +189,7 @@ class Supervisor:
             # pid, the group's id, still names this group
             _signal_group(process.pid, signal.SIGKILL)
             process.wait()
+        self._forker.shutdown()  # only now: its thread's end would kill any server still running
 
 
 def _exited(process: subprocess.Popen) -> bool:

@@ -1,8 +1,10 @@
-"""action_handoff opens a ticket, tells the user their place in their language, and pauses the assistant."""
+"""action_handoff opens a ticket, tells the user their place (or that staff already have them) in their language,
+and pauses the assistant."""
 
 from __future__ import annotations
 
-from typing import Any, Iterator, cast
+import re
+from typing import Any, Iterator, Optional, cast
 
 import pytest
 from rasa_sdk import Tracker
@@ -11,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict, TrackerState
 
 from actions.handoff import ActionHandoff
+from talentbot.core.handoff.accounts import StaffDirectory
 from talentbot.core.handoff.store import SqlTicketStore
 
 
@@ -65,6 +68,47 @@ async def test_asking_twice_does_not_queue_twice(store) -> None:
     await run(ActionHandoff(store), tracker("telegram:7", "en"))
     messages, _ = await run(ActionHandoff(store), tracker("telegram:7", "en"))
     assert len(store.list_by_status("waiting")) == 1 and "number 1" in messages[0]["text"]
+
+
+TAKEN = {  # "a member of staff already has your conversation", as each language says it
+    "en": "A member of our staff already has your conversation",
+    "zh-Hant": "我哋同事已經跟緊你嘅查詢",
+    "zh-Hans": "工作人员已经在跟进您的咨询",
+}
+
+
+@pytest.mark.parametrize("language", sorted(TAKEN))
+async def test_asking_again_once_staff_have_the_ticket_says_so_not_a_place(store, language: str) -> None:
+    await run(ActionHandoff(store), tracker("telegram:7", language))
+    [ticket] = store.list_by_status("waiting")
+    StaffDirectory(store.engine).add("amy", "agent", "correct horse battery staple", rounds=4)
+    store.claim(ticket.id, "amy")
+    messages, events = await run(ActionHandoff(store), tracker("telegram:7", language))
+    [message] = messages
+    assert TAKEN[language] in message["text"]
+    assert not re.search(r"number \d|第 \d 位", message["text"])  # no place: the ticket left the queue
+    assert events == [ConversationPaused()]  # the user's messages still go to the staff member
+    assert store.open_ticket_for("telegram:7") == store.get(ticket.id)  # the same ticket, still amy's
+
+
+class ClaimedAsItOpens(SqlTicketStore):
+    """A member of staff claims each ticket between its opening and the look-up of its place."""
+
+    def place_in_queue(self, ticket_id: int) -> Optional[int]:
+        self.claim(ticket_id, "amy")
+        return super().place_in_queue(ticket_id)
+
+
+async def test_a_place_that_cannot_be_worked_out_is_not_number_1(tmp_path) -> None:
+    racing = ClaimedAsItOpens.from_url(f"sqlite:///{tmp_path / 'handoff.sqlite3'}")
+    try:
+        StaffDirectory(racing.engine).add("amy", "agent", "correct horse battery staple", rounds=4)
+        messages, events = await run(ActionHandoff(racing), tracker("web:5", "en"))
+    finally:
+        racing.close()
+    [message] = messages
+    assert "they will reply here" in message["text"] and "number" not in message["text"]
+    assert events == [ConversationPaused()]
 
 
 async def test_without_the_queue_the_user_gets_the_enquiry_contacts_and_the_bot_stays_on() -> None:

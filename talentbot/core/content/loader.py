@@ -11,7 +11,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
-from talentbot.core.content.model import Change, Content, Entry, Localized, Office
+from talentbot.core.content.model import SCHEMES, Change, Content, Entry, Localized, Office
 from talentbot.core.content.validate import validate
 
 #: Environment variable naming another content folder (e.g. an editor's draft); default DEFAULT_DIR.
@@ -49,6 +49,7 @@ def load_content(directory: Path | None = None) -> Content:
     phrases: dict[str, Localized] = {}
     cues: dict[str, tuple[str, ...]] = {}
     more_cues: dict[str, tuple[str, ...]] = {}
+    scheme_menu: tuple[str, ...] = SCHEMES
     files = sorted(folder.glob("*.yml"))
     if not files:
         raise ContentError([f"no content files in {folder}"])
@@ -65,6 +66,7 @@ def load_content(directory: Path | None = None) -> Content:
             phrases.update({str(k): dict(v) for k, v in (data.get("phrases") or {}).items()})
             for language, values in (data.get("more_cues") or {}).items():
                 more_cues[str(language)] = tuple(str(v) for v in values)
+            scheme_menu = tuple(str(s) for s in data.get("scheme_menu") or SCHEMES)
             continue
         for raw in data.get("entries") or []:
             entries.extend(_parse(path.name, raw, _entry, problems))
@@ -73,7 +75,8 @@ def load_content(directory: Path | None = None) -> Content:
         for language, values in (data.get("overview_cues") or {}).items():
             cues[str(language)] = tuple(str(v) for v in values)
     content = Content(
-        entries=tuple(entries), offices=tuple(offices), phrases=phrases, overview_cues=cues, more_cues=more_cues
+        entries=tuple(entries), offices=tuple(offices), phrases=phrases, overview_cues=cues, more_cues=more_cues,
+        scheme_menu=scheme_menu,
     )
     problems.extend(validate(content))
     if problems:

@@ -6,19 +6,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Mapping
 
-#: The reply languages of ../shared/spec/interfaces.md §1, in the order the files list them.
-LANGUAGES: tuple[str, ...] = ("en", "zh-Hant", "zh-Hans")
-#: Values of the `scheme` entity/slot (interfaces.md §2), in the order menus show them.
-SCHEMES: tuple[str, ...] = ("TTPS", "QMAS", "GEP", "ASMTP", "TechTAS", "IANG")
-#: Values of the `topic` entity/slot (interfaces.md §2), in the order menus show them.
-TOPICS: tuple[str, ...] = (
-    "housing", "education", "healthcare", "transport", "tax", "banking", "employment", "daily_life",
-)
+from talentbot.core.i18n import LANGUAGES as LANGUAGES
+from talentbot.core.i18n import Localized as Localized
+from talentbot.core.spec import SCHEMES as SCHEMES
+from talentbot.core.spec import TOPICS as TOPICS
+
 #: `scheme:` value of an entry that answers for every scheme (e.g. dependants' rules are common).
 ANY_SCHEME = "any"
 
-#: A text in each of LANGUAGES, keyed by language code.
-Localized = Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -72,6 +67,7 @@ class Content:
     phrases: Mapping[str, Localized] = field(default_factory=dict)  # labels and templates (ui.yml)
     overview_cues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # language -> cues
     more_cues: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # language -> "tell me more" words
+    scheme_menu: tuple[str, ...] = SCHEMES  # the schemes' buttons, in the order ui.yml lists them
 
     def entry(self, key: str) -> Entry:
         """The entry with this key; KeyError names the key when an editor removed it."""

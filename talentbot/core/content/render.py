@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Iterable, Mapping
 
+from talentbot.core import i18n
 from talentbot.core.content.model import (
     ASK_LIVING_INFO,
     ASK_SCHEME_INFO,
     FOLLOW_UP_INTENTS,
-    LANGUAGES,
-    SCHEMES,
     TOPICS,
     Change,
     Content,
@@ -25,7 +24,7 @@ from talentbot.core.content.select import Answer
 #: Value of the `detail` entity in a "tell me more" button payload (declared in bot/domain/answers.yml).
 DETAIL_MORE = "more"
 #: Language used when the `language` slot holds something unexpected.
-DEFAULT_LANGUAGE = "en"
+DEFAULT_LANGUAGE = i18n.DEFAULT_LANGUAGE
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def parse_payload(text: str) -> tuple[str, dict[str, str]] | None:
 
 def render(content: Content, answer: Answer, language: str) -> Reply:
     """The reply for `answer` in `language`: summary (or the "more" part), source line, buttons."""
-    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    lang = i18n.supported(language)
     if answer.office is not None:
         return _render_office(content, answer, lang)
     entry = answer.entry
@@ -96,7 +95,7 @@ def scheme_title(content: Content, scheme: str, language: str) -> str:
 
 def phrase(content: Content, phrase_name: str, language: str, **values: str) -> str:
     texts: Localized = content.phrases.get(phrase_name, {})
-    return texts.get(language, texts.get(DEFAULT_LANGUAGE, "")).format(**values)
+    return (texts.get(language) or texts.get(DEFAULT_LANGUAGE, "")).format(**values)
 
 
 def _heading(content: Content, answer: Answer, language: str) -> str:
@@ -144,7 +143,7 @@ def _buttons(content: Content, answer: Answer, language: str) -> tuple[Button, .
     if entry.menu == "scheme":
         buttons += [
             Button(scheme_title(content, s, language), payload(ASK_SCHEME_INFO, {"scheme": s}))
-            for s in SCHEMES
+            for s in content.scheme_menu
         ]
     elif entry.menu == "topic":
         titles = {

@@ -49,6 +49,8 @@ def validate(content: Content) -> list[str]:
     problems += _phrase_problems(content)
     problems += _coverage_problems(content)
     problems += _cue_problems(content)
+    if sorted(content.scheme_menu) != sorted(SCHEMES):
+        problems.append(f"scheme_menu must list each of {', '.join(SCHEMES)} once")
     return problems
 
 

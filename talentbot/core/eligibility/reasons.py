@@ -1,34 +1,55 @@
-"""Reason sentences that also carry a code and parameters, so a reply can be rendered in any language."""
+"""Reasons: a code and its parameters, worded from the templates of bot/forms/eligibility.yml (see wording.py)."""
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Hashable
+
+from talentbot.core.eligibility.wording import render_reason
+from talentbot.core.language import EN
 
 
 class Reason(str):
-    """An English reason sentence (interfaces §3 keeps reasons as plain strings) with a translation key.
+    """A reason code with its parameters, which is also its English sentence (interfaces §3 keeps reasons as
+    plain strings).
 
-    Being a `str`, a Reason is compared, deduplicated and serialised exactly like the sentence it holds;
-    the assistant reads `code` and `params` to render the same reason in Chinese
-    (texts keyed by code in bot/forms/eligibility.yml). Params hold raw values (numbers, dates, codes),
-    not formatted text, so each language formats them its own way.
+    `Reason("ttps_a_income_below", income_hkd=1_000_000, threshold_hkd=2_500_000)` is the string rendered from
+    the English template of `ttps_a_income_below`; being a `str`, it is compared, deduplicated and serialised
+    exactly like that sentence. The assistant renders the same code and params in the user's language. Params
+    hold raw values (numbers from the rule data, dates, codes), not formatted text, so each language formats them
+    its own way.
     """
 
     code: str
     params: dict[str, Any]
 
-    def __new__(cls, code: str, text: str, **params: Any) -> "Reason":
-        reason = super().__new__(cls, text)
+    def __new__(cls, code: str, **params: Any) -> "Reason":
+        try:
+            text = _english(code, tuple(sorted(params.items())))
+        except TypeError:  # a parameter that cannot be a cache key
+            text = render_reason(code, params, EN)
+        return cls._make(code, text, params)
+
+    @classmethod
+    def _make(cls, code: str, text: str, params: dict[str, Any]) -> "Reason":
+        reason = str.__new__(cls, text)
         reason.code = code
         reason.params = params
         return reason
 
-    def __reduce__(self) -> Any:  # keep code and params through copy/pickle
+    def __reduce__(self) -> Any:  # keep code, params and the sentence through copy/pickle
         return (_rebuild, (self.code, str(self), self.params))
 
 
+@functools.lru_cache(maxsize=4096)
+def _english(code: str, params: tuple[tuple[str, Hashable], ...]) -> str:
+    """The English sentence, cached: most reasons recur with the same parameters, and evaluating a profile must
+    stay well under 1 ms."""
+    return render_reason(code, dict(params), EN)
+
+
 def _rebuild(code: str, text: str, params: dict[str, Any]) -> Reason:
-    return Reason(code, text, **params)
+    return Reason._make(code, text, params)
 
 
 def reason_code(reason: str) -> str | None:

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Mapping, Sequence
 
+from talentbot.core.eligibility import wording
 from talentbot.core.eligibility.reasons import reason_code
 from talentbot.core.eligibility.result import STATUS_RANK, Evaluation, SchemeResult
 from talentbot.core.eligibility.universities import default_matcher
@@ -106,12 +107,12 @@ def render_facts(values: Mapping[str, Any], language: str, texts: Texts) -> str:
 
 
 def render_reason(reason: str, language: str, texts: Texts) -> str:
-    """A rules-module reason in `language`, from its code; the English sentence when it has no code."""
+    """A rules-module reason in `language`, from its code and the template its English sentence came from
+    (wording.render_reason); the sentence as it is when it has no code."""
     code = reason_code(reason)
     if code is None or not texts.has("reasons", code):
         return str(reason)
-    params = {k: _param(k, v, language, texts) for k, v in getattr(reason, "params", {}).items()}
-    return texts.get("reasons", code, language, **params)
+    return wording.render_reason(code, getattr(reason, "params", {}), language, texts.data)
 
 
 def scheme_name(scheme: str, language: str, texts: Texts) -> str:
@@ -204,42 +205,12 @@ def split_message(text: str, limit: int = MAX_MESSAGE_CHARS) -> list[str]:
 
 
 def _money(amount: float) -> str:
-    return f"HK${amount:,.0f}"
+    return wording.money(amount)
 
 
 def _date(day: dt.date, language: str) -> str:
-    if language == EN:
-        return f"{day.day} {day.strftime('%B')} {day.year}"
-    return f"{day.year}年{day.month}月{day.day}日"
+    return wording.date_text(day, language)
 
 
 def _country(code: str, language: str, texts: Texts) -> str:
-    entry = texts.entry("countries", code)
-    return str(entry.get(language) or entry["en"]) if entry else code
-
-
-def _param(key: str, value: Any, language: str, texts: Texts) -> str:
-    """One reason parameter formatted for `language`."""
-    if value is None:
-        return ""
-    if key.endswith("_hkd"):
-        return _money(float(value))
-    if isinstance(value, dt.date):
-        return _date(value, language)
-    if key == "list_version":
-        try:
-            return _date(dt.date.fromisoformat(str(value)), language)
-        except ValueError:
-            return str(value)
-    if key == "university_id":
-        university = next((u for u in default_matcher().universities if u.id == value), None)
-        return university.name(language) if university else str(value)
-    if key == "nationality":
-        return _country(str(value), language, texts)
-    if key == "scheme":
-        return scheme_name(str(value), language, texts).split(" (")[0]
-    if key == "area_key":
-        return str(value).replace("_", " ")
-    if isinstance(value, float):
-        return f"{value:g}"
-    return str(value)
+    return wording.country_name(code, language, texts.data)

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
+from talentbot.core import i18n
+from talentbot.core.eligibility.wording import FORM_TEXTS_FILE, load_form_texts
 
-from talentbot.core.language import EN, LANGUAGES
-
-TEXTS_FILE = Path(__file__).resolve().parents[3] / "bot" / "forms" / "eligibility.yml"
+TEXTS_FILE = FORM_TEXTS_FILE
+CHECKED_SECTIONS = ("questions", "choices", "fields", "messages", "result", "schemes", "technology_areas", "reasons")
+"""The sections of name → text-in-each-language (the others hold settings such as the official list's address)."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class Texts:
         entry = self.entry(section, key)
         if entry is None:
             raise KeyError(f"{section}.{key} is not in {TEXTS_FILE.name}")
-        template = entry.get(language) or entry[EN]
+        template = i18n.pick(entry, language)
         return str(template).format(**params) if params else str(template)
 
     def has(self, section: str, key: str) -> bool:
@@ -42,15 +43,14 @@ class Texts:
 
 def parse_texts(data: Mapping[str, Any]) -> Texts:
     """Check the shape (every entry has all three languages) and wrap it."""
-    for section in ("questions", "choices", "fields", "messages", "result", "schemes", "reasons"):
-        for key, entry in (data.get(section) or {}).items():
-            missing = [lang for lang in LANGUAGES if not (isinstance(entry, Mapping) and entry.get(lang))]
-            if missing:
-                raise ValueError(f"{TEXTS_FILE.name}: {section}.{key} has no text for {', '.join(missing)}")
+    problems = [problem for section in CHECKED_SECTIONS
+                for problem in i18n.incomplete(data.get(section) or {}, section)]
+    if problems:
+        raise ValueError(f"{TEXTS_FILE.name}: " + "; ".join(problems))
     return Texts(data)
 
 
 @functools.lru_cache(maxsize=1)
 def load_texts(path: Path = TEXTS_FILE) -> Texts:
-    """The texts file, read once per process."""
-    return parse_texts(yaml.safe_load(path.read_text(encoding="utf-8")))
+    """The texts file, read once per process (by wording.load_form_texts, which the reasons share)."""
+    return parse_texts(load_form_texts(path))

@@ -1,4 +1,5 @@
-"""The handoff package's YAML data files, read once: the one place their paths are written."""
+"""The handoff package's YAML data files, read once: the one place their paths are written. (Its texts are with
+every other user-facing text under bot/texts, TEXTS_FILE.)"""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import Any, Dict
 
 import yaml
 
+from talentbot.core import i18n
+
 DATA = Path(__file__).with_name("data")
 HOLIDAYS_FILE = DATA / "hk_public_holidays.yml"
 POLICY_FILE = DATA / "policy.yml"
-TEXTS_FILE = DATA / "texts.yml"
+TEXTS_FILE = i18n.TEXTS_DIR / "handoff.yml"
 
 
 @lru_cache(maxsize=None)

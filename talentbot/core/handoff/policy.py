@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import statistics
-import unicodedata
 from dataclasses import dataclass
-from typing import Any, FrozenSet, Iterable, List, Mapping, Optional, Protocol, Sequence, TypeVar
+from typing import Any, Iterable, List, Mapping, Optional, Protocol, Sequence, TypeVar
 
+from talentbot.core.commands import STOP, Phrases, load_commands, normalise
 from talentbot.core.handoff import datafiles
 from talentbot.core.handoff.hours import StaffedHours, default_hours, is_staffed, next_opening, staffed_time_between
-from talentbot.core.handoff.texts import LANGUAGES, format_opening, user_text
+from talentbot.core.handoff.texts import format_opening, user_text
 
 REASONS = ("requested", "not_understood", "needs_judgement")
 """Why a conversation was handed off (issue 6): the user asked for a person, the assistant failed to understand
@@ -36,22 +36,18 @@ QueuedT = TypeVar("QueuedT", bound=Queued)
 
 @dataclass(frozen=True)
 class QueuePolicy:
-    """The rules of policy.yml, parsed."""
+    """The rules of policy.yml, parsed, with the cancel phrases (the assistant's "stop", bot/texts/commands.yml)."""
 
     hours: StaffedHours
     flag_after: dt.timedelta  # unclaimed staffed time after which a waiting ticket is flagged
-    cancel_phrases: FrozenSet[str]  # normalised with `normalise_phrase`
+    cancel_phrases: Phrases  # the assistant's "stop" phrases (bot/texts/commands.yml)
 
 
-def normalise_phrase(text: str) -> str:
-    """Case, width, spaces and punctuation removed, so 「唔使喇！」, "Cancel." and "ｃａｎｃｅｌ" compare equal."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
-    return "".join(ch for ch in folded if not (ch.isspace() or unicodedata.category(ch).startswith(("P", "S"))))
+normalise_phrase = normalise
 
 
-def parse_policy(policy: Mapping[str, Any], hours: StaffedHours) -> QueuePolicy:
-    phrases = frozenset(normalise_phrase(phrase) for language in LANGUAGES
-                        for phrase in policy["cancel_phrases"].get(language, []))
+def parse_policy(policy: Mapping[str, Any], hours: StaffedHours, cancel: Optional[Phrases] = None) -> QueuePolicy:
+    phrases = cancel if cancel is not None else load_commands()[STOP]
     return QueuePolicy(hours, dt.timedelta(minutes=float(policy["unclaimed"]["flag_after_minutes"])), phrases)
 
 
@@ -80,8 +76,8 @@ def is_overdue(created_at: dt.datetime, now: dt.datetime, policy: QueuePolicy) -
 
 
 def is_cancel(text: str, policy: QueuePolicy) -> bool:
-    """Whether a waiting user's message asks to leave the queue (whole-message match, see policy.yml)."""
-    return bool(text) and normalise_phrase(text) in policy.cancel_phrases
+    """Whether a waiting user's message asks to leave the queue (the whole message is a "stop" phrase)."""
+    return policy.cancel_phrases.matches(text)
 
 
 def handoff_message(place: int, language: str, now: dt.datetime, policy: QueuePolicy) -> str:

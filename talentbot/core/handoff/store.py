@@ -1,7 +1,9 @@
 """The handoff queue's storage: the `TicketStore` interface and its SQL implementation (SQLite or PostgreSQL).
 
 Every state change is one conditional UPDATE (`... WHERE status = 'waiting'`), so two processes or two staff racing
-for the same ticket cannot both win: the loser's UPDATE matches no row and it is told who has the ticket.
+for the same ticket cannot both win: the loser's UPDATE matches no row and it is told who has the ticket. Likewise a
+message joins a ticket with one conditional INSERT ... SELECT (`... WHERE status != 'resolved'`), so a message racing
+a resolve is never stored on the closed ticket.
 """
 
 from __future__ import annotations
@@ -11,13 +13,14 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Protocol, Sequence
 
-from sqlalchemy import and_, func, insert, select, update
-from sqlalchemy.engine import Engine, Row
+from sqlalchemy import Boolean, String, Text, and_, func, insert, literal, select, update
+from sqlalchemy.engine import Connection, Engine, Row
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.dml import Insert
 
 from talentbot.core.handoff import db
 from talentbot.core.handoff.hours import HONG_KONG
-from talentbot.core.handoff.models import SENDERS, STATUSES, messages, staff_users, tickets
+from talentbot.core.handoff.models import SENDERS, STATUSES, UtcDateTime, messages, staff_users, tickets
 from talentbot.core.handoff.policy import REASONS, QueuePolicy, is_overdue, median_wait, place_in_queue, queue_order
 
 
@@ -155,6 +158,17 @@ def _message(row: Row) -> Message:
     return Message(**dict(row._mapping))
 
 
+def _insert_if_open(ticket_id: int, sender: str, author: Optional[str], text: str, delivered: Optional[bool],
+                    now: dt.datetime) -> Insert:
+    """`INSERT INTO messages (...) SELECT :id, ... FROM tickets WHERE id = :id AND status != 'resolved'`: the status
+    is checked by the statement that stores the message, so no resolve can come in between."""
+    source = select(tickets.c.id, literal(sender, String), literal(author, String), literal(text, Text),
+                    literal(delivered, Boolean), literal(now, UtcDateTime)).where(
+        and_(tickets.c.id == ticket_id, tickets.c.status != "resolved")
+    ).with_for_update(read=True)  # PostgreSQL: FOR SHARE waits for a resolve in progress (SQLite: one writer)
+    return insert(messages).from_select(["ticket_id", "sender", "author", "text", "delivered", "created_at"], source)
+
+
 def hong_kong_day_start(now: dt.datetime) -> dt.datetime:
     """Midnight at the start of `now`'s Hong Kong day, as an aware datetime."""
     local = now.astimezone(HONG_KONG)
@@ -274,17 +288,26 @@ class SqlTicketStore:
 
     def add_message(self, ticket_id: int, sender: str, text: str, author: Optional[str] = None,
                     delivered: Optional[bool] = None, now: Optional[dt.datetime] = None) -> Message:
+        """Adds a message to an open ticket in one conditional INSERT, so a message racing a resolve either lands
+        before it or raises InvalidState (and the caller hands it to the assistant); never on a closed ticket."""
         if sender not in SENDERS:
             raise ValueError(f"sender must be one of {', '.join(SENDERS)}")
         now = now or utcnow()
-        ticket = self.get(ticket_id)
-        if ticket.status == "resolved":
-            raise InvalidState(f"ticket {ticket_id} is resolved")
+        statement = _insert_if_open(ticket_id, sender, author, text, delivered, now)
         with self.engine.begin() as connection:
-            message_id = connection.execute(insert(messages).values(
-                ticket_id=ticket_id, sender=sender, author=author, text=text, delivered=delivered,
-                created_at=now)).inserted_primary_key[0]
+            message_id = self._inserted_id(connection, statement)
+        if message_id is None:
+            raise InvalidState(f"ticket {ticket_id} is {self.get(ticket_id).status}")  # get: TicketNotFound
         return Message(message_id, ticket_id, sender, author, text, delivered, now)
+
+    def _inserted_id(self, connection: Connection, statement: Insert) -> Optional[int]:
+        """The id of the row an INSERT ... SELECT added, None when it added none. SQLAlchemy 1.4 has no RETURNING
+        on SQLite (nor inserted_primary_key for INSERT ... SELECT), where the cursor's lastrowid gives it."""
+        if self.engine.dialect.full_returning:
+            row = connection.execute(statement.returning(messages.c.id)).first()
+            return None if row is None else int(row[0])
+        result = connection.execute(statement)
+        return int(result.lastrowid) if result.rowcount == 1 else None
 
     def set_delivered(self, message_id: int, delivered: bool) -> None:
         with self.engine.begin() as connection:

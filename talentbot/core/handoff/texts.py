@@ -1,27 +1,36 @@
 """What the user is told about the handoff and the staff's saved replies, in en / zh-Hant / zh-Hans (data in
-texts.yml)."""
+bot/texts/handoff.yml, read and checked through talentbot.core.i18n)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Dict, Mapping, Optional
 
+from talentbot.core import i18n
 from talentbot.core.handoff import datafiles
 from talentbot.core.handoff.hours import HONG_KONG
+from talentbot.core.i18n import LANGUAGES as LANGUAGES
 
-LANGUAGES = ("en", "zh-Hant", "zh-Hans")
-"""The language codes of interfaces §1."""
+CHECKED_SECTIONS = ("user", "saved_replies")
+"""The sections of name → text-in-each-language; `when` holds per-language formats and names."""
 
-FALLBACK_LANGUAGE = "en"
-"""Used when a ticket carries a language we have no text for (should not happen: the slot takes the three codes)."""
+
+def load_texts() -> Mapping[str, Any]:
+    """The handoff's texts, refused at start-up when one lacks a language."""
+    data = i18n.load(datafiles.TEXTS_FILE)
+    problems = [problem for section in CHECKED_SECTIONS for problem in i18n.incomplete(data[section], section)]
+    if problems:
+        raise ValueError(f"{datafiles.TEXTS_FILE}: " + "; ".join(problems))
+    return data
 
 
 def _texts(texts: Optional[Mapping[str, Any]]) -> Mapping[str, Any]:
-    return texts if texts is not None else datafiles.load(datafiles.TEXTS_FILE)
+    return texts if texts is not None else load_texts()
 
 
 def _language(language: str) -> str:
-    return language if language in LANGUAGES else FALLBACK_LANGUAGE
+    """A ticket carries one of our codes (the slot takes no other); anything else gets the default."""
+    return i18n.supported(language)
 
 
 def format_opening(moment: dt.datetime, language: str, texts: Optional[Mapping[str, Any]] = None) -> str:
@@ -37,7 +46,8 @@ def format_opening(moment: dt.datetime, language: str, texts: Optional[Mapping[s
 
 
 def user_text(key: str, language: str, texts: Optional[Mapping[str, Any]] = None, **values: Any) -> str:
-    """The user-facing text `key` (queued, queued_outside_hours, still_waiting, cancelled, resolved) filled in."""
+    """The user-facing text `key` (a name under `user:` in bot/texts/handoff.yml: queued, with_staff, resolved...)
+    filled in."""
     template: str = _texts(texts)["user"][key][_language(language)]
     return template.format(**values)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from talentbot.core.content.model import LANGUAGES, Content
+from talentbot.core import i18n
+from talentbot.core.content.model import Content
 from talentbot.core.content.render import (
-    DEFAULT_LANGUAGE,
     DETAIL_MORE,
     Button,
     Reply,
@@ -40,7 +40,7 @@ def render_entry(
     offer_check: bool = False,
 ) -> Reply:
     """The answer (or its "more" part), the source line, and buttons: more, related questions, a check offer."""
-    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    lang = i18n.supported(language)
     body = entry.more[lang] if detail and entry.more else entry.answer[lang]
     text = body + "\n\n" + source_line(content, entry.source, entry.as_of, lang)
     buttons: list[Button] = []
@@ -56,7 +56,7 @@ def render_choices(content: Content, choices: Sequence[QuestionEntry], language:
                    heading: str = "did_you_mean") -> Reply:
     """ "Did you mean…" (or, after an answer given on a close call, "Or did you mean…") with one button per entry
     (connectors number them where buttons don't exist)."""
-    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    lang = i18n.supported(language)
     buttons = tuple(Button(c.label(lang), entry_payload(c)) for c in choices)
     return Reply(text=phrase(content, heading, lang), buttons=buttons, key=heading)
 
@@ -64,7 +64,7 @@ def render_choices(content: Content, choices: Sequence[QuestionEntry], language:
 def render_changes(content: Content, entry: QuestionEntry, language: str) -> Reply:
     """Answers "since when?" after `entry`: its dated changes, oldest first, with the entry's source; where it has
     none on record, says so with the date its answer holds as of (never a guess)."""
-    lang = language if language in LANGUAGES else DEFAULT_LANGUAGE
+    lang = i18n.supported(language)
     if entry.changed:
         body = "\n".join(change_lines(content, entry.changed, lang))
     else:

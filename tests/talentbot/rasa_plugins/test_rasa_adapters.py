@@ -186,3 +186,86 @@ def test_tracker_store_errors_reach_the_caller_instead_of_a_memory_store(install
     with pytest.raises(ConnectionRefusedError):
         asyncio.run(store.save(DialogueStateTracker("web:a", [])))
     assert store._fallback_tracker_store is None  # no in-memory store was ever made
+
+
+class CountingServer:
+    """A tiny HTTP server that counts the TCP connections requests came over (by the client's address and port) and
+    records each request's headers."""
+
+    def __init__(self) -> None:
+        self.peers: set = set()
+        self.headers: list = []
+
+    @property
+    def connections(self) -> int:
+        return len(self.peers)
+
+    async def start(self) -> str:
+        from aiohttp import web
+
+        async def answer(request: web.Request) -> web.Response:
+            self.headers.append(dict(request.headers))
+            assert request.transport is not None
+            self.peers.add(request.transport.get_extra_info("peername"))
+            if request.path == "/refuse":
+                return web.json_response({"error": "no"}, status=400)
+            return web.json_response({"events": [], "echo": await request.json()})
+
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", answer)
+        self.runner = web.AppRunner(app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, "127.0.0.1", 0)
+        await site.start()
+        return f"http://127.0.0.1:{self.runner.addresses[0][1]}"
+
+    async def stop(self) -> None:
+        await self.runner.cleanup()
+
+
+def test_action_calls_reuse_one_kept_alive_connection(installed):
+    """Upstream opens a connection per call; the adjusted endpoint sends every call of a loop over one."""
+    import asyncio
+
+    from rasa.utils.endpoints import EndpointConfig
+
+    async def calls(count: int) -> tuple:
+        server = CountingServer()
+        url = await server.start()
+        ours = EndpointConfig(url + "/webhook", headers={"X-Check": "1"}, basic_auth={"username": "u", "password": "p"})
+        answers = [await ours.request(json={"n": n}) for n in range(count)]
+        upstream_connections = server.connections
+        with mock.patch.object(EndpointConfig, "session", rasa_adapters.UPSTREAM["EndpointConfig.session"]):
+            for n in range(count):
+                await EndpointConfig(url + "/webhook").request(json={"n": n})
+        await server.stop()
+        return answers, upstream_connections, server.connections - upstream_connections, server.headers
+
+    answers, ours, upstream, headers = asyncio.run(calls(5))
+    assert [a["echo"] for a in answers] == [{"n": n} for n in range(5)]
+    assert (ours, upstream) == (1, 5)
+    assert headers[0]["X-Check"] == "1" and headers[0]["Authorization"].startswith("Basic ")
+
+
+def test_kept_alive_calls_raise_as_upstream_and_survive_a_new_event_loop(installed):
+    import asyncio
+
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    endpoint_holder: dict = {}
+
+    async def refused() -> int:
+        server = CountingServer()
+        url = await server.start()
+        endpoint = endpoint_holder.setdefault("endpoint", EndpointConfig(url))
+        endpoint.url = url
+        try:
+            with pytest.raises(ClientResponseError) as error:
+                await endpoint.request(subpath="refuse", json={})
+            assert await endpoint.request(subpath="webhook", json={"ok": 1}) == {"events": [], "echo": {"ok": 1}}
+        finally:
+            await server.stop()
+        return error.value.status
+
+    assert asyncio.run(refused()) == 400
+    assert asyncio.run(refused()) == 400  # the same endpoint in a second loop gets a session of its own

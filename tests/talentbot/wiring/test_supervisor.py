@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import signal
+import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
-from typing import Callable
+from typing import Callable, List
 
 import pytest
 
+from talentbot.core import paths
 from talentbot.core.backoff import Backoff, describe_exit
 from talentbot.wiring.supervisor import Supervisor
 
@@ -98,3 +102,78 @@ def test_stop_stops_every_server_and_restarts_none(supervisor) -> None:
     assert not supervisor.supervising
     time.sleep(0.5)
     assert all(service.restarts == 0 for service in supervisor.services.values())
+
+
+SUPERVISOR_PROCESS = """
+import json, os, signal, sys, time
+from pathlib import Path
+from talentbot.core.backoff import Backoff
+from talentbot.wiring.supervisor import Supervisor
+
+sleeper = [sys.executable, "-c", "import time; time.sleep(120)"]
+supervisor = Supervisor(Path.cwd(), poll_s=0.05, backoff=lambda: Backoff(first_s=0.1))
+first = supervisor.start("action server", sleeper, os.environ)
+supervisor.start("Rasa server", sleeper, os.environ)
+supervisor.supervise()
+os.kill(first.pid, signal.SIGKILL)  # so one server is a restarted one, forked after supervising began
+while supervisor.services["action server"].restarts == 0:
+    time.sleep(0.05)
+print(json.dumps([service.process.pid for service in supervisor.services.values()]), flush=True)
+time.sleep(120)
+"""
+
+
+def test_every_server_dies_with_a_killed_supervisor() -> None:
+    """A supervisor killed outright (SIGKILL, the OOM killer) cannot stop its servers: the kernel must, or they
+    live on holding their ports."""
+    supervisor = subprocess.Popen([sys.executable, "-c", SUPERVISOR_PROCESS], cwd=paths.ROOT, stdout=subprocess.PIPE,
+                                  start_new_session=True)
+    servers: List[int] = []
+    try:
+        assert supervisor.stdout is not None
+        servers = json.loads(supervisor.stdout.readline())
+        assert len(servers) == 2 and all(alive(pid) for pid in servers)
+        supervisor.kill()
+        supervisor.wait()
+        eventually(lambda: not any(alive(pid) for pid in servers), timeout_s=5)
+    finally:
+        for pid in servers:
+            _kill(pid)
+        if supervisor.poll() is None:
+            supervisor.kill()
+            supervisor.wait()
+
+
+def test_a_server_started_from_a_thread_that_ends_keeps_running(supervisor) -> None:
+    """The parent-death signal fires when the *thread* that forked a child ends: the supervisor forks from a
+    thread of its own, so callers' threads may come and go."""
+    started: List[subprocess.Popen] = []
+    caller = threading.Thread(target=lambda: started.append(supervisor.start("a", SLEEPER, os.environ)))
+    caller.start()
+    caller.join()
+    time.sleep(0.5)
+    assert started[0].poll() is None
+
+
+def test_stop_lets_a_restarted_server_shut_down_cleanly(supervisor, tmp_path) -> None:
+    """A restarted server gets stop()'s SIGTERM, and is not killed when the watching thread ends first."""
+    ready = tmp_path / "ready"
+    graceful = [sys.executable, "-c",
+                "import signal, sys, time; signal.signal(signal.SIGTERM, lambda *_: sys.exit(0)); "
+                f"open({str(ready)!r}, 'w').close(); time.sleep(120)"]
+    first = supervisor.start("a", graceful, os.environ)
+    supervisor.supervise()
+    eventually(ready.exists)
+    ready.unlink()
+    os.kill(first.pid, signal.SIGKILL)
+    eventually(lambda: supervisor.services["a"].restarts == 1 and ready.exists())
+    supervisor.stop()
+    assert supervisor.process("a").returncode == 0  # its SIGTERM handler ran: no SIGKILL (-9) from anywhere
+
+
+def _kill(pid: int) -> None:
+    """Clean-up after a failed assertion: no test leaves a sleeper behind."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass

@@ -94,24 +94,18 @@ def nationality_check(scheme: str, profile: Profile, ctx: Context, assessment: A
         return
     assessment.sources.extend(exclusion.sources)
     if exclusion.verified:
-        assessment.add(failed(Reason("nationality_excluded",
-                                     f"{scheme} does not apply to nationals of {exclusion.nationality}.",
-                                     scheme=scheme, nationality=exclusion.nationality)))
-    else:
-        assessment.add(failed(Reason(
-            "nationality_excluded_unverified",
-            f"{scheme} did not apply to nationals of {exclusion.nationality} under the older exclusion list "
-            f"(UNVERIFIED: the date it was lifted is not confirmed; check with the Immigration Department).",
-            scheme=scheme, nationality=exclusion.nationality)))
+        assessment.add(failed(Reason("nationality_excluded", scheme=scheme, nationality=exclusion.nationality)))
+    else:  # the older list: when it was lifted is not confirmed, so the reason says to check
+        assessment.add(failed(Reason("nationality_excluded_unverified", scheme=scheme,
+                                     nationality=exclusion.nationality)))
 
 
-def degree_check(scheme: str, profile: Profile, minimum: str = "bachelor", exception: str = "") -> Check:
-    """Degree at least `minimum`; unknown when not given."""
+def degree_check(scheme: str, profile: Profile) -> Check:
+    """A first (bachelor's) degree, which GEP, ASMTP and QMAS normally require; unknown when not given."""
     if profile.degree is None:
-        return unknown(Reason("degree_missing", f"{scheme}: highest degree not given.", scheme=scheme), "degree")
-    if degree_rank(profile.degree) < degree_rank(minimum):
-        return failed(Reason("degree_below_bachelor",
-                             f"{scheme} normally requires a first (bachelor's) degree.{exception}", scheme=scheme))
+        return unknown(Reason("degree_missing", scheme=scheme), "degree")
+    if degree_rank(profile.degree) < degree_rank("bachelor"):
+        return failed(Reason("degree_below_bachelor", scheme=scheme))
     return passed()
 
 
@@ -129,13 +123,3 @@ def add_months(day: dt.date, months: int) -> dt.date:
     month_index = day.month - 1 + months
     year, month = day.year + month_index // 12, month_index % 12 + 1
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
-def hkd(amount: float) -> str:
-    """HK$2,500,000 style for reasons."""
-    return f"HK${amount:,.0f}"
-
-
-def long_date(day: dt.date) -> str:
-    """28 December 2022 style for reasons."""
-    return f"{day.day} {day.strftime('%B')} {day.year}"

@@ -13,16 +13,11 @@ from talentbot.core.eligibility.schemes.common import (
     Context,
     degree_check,
     failed,
-    hkd,
-    long_date,
     mainland_resident,
     nationality_check,
     passed,
     unknown,
 )
-
-_DEGREE_EXCEPTION = (" Without one, only good technical qualifications or proven professional abilities with "
-                     "documentary evidence are considered, case by case.")
 
 
 def assess_gep(profile: Profile, ctx: Context) -> SchemeResult:
@@ -30,15 +25,12 @@ def assess_gep(profile: Profile, ctx: Context) -> SchemeResult:
     assessment = _start("GEP", ctx)
     resident = mainland_resident(profile)
     if resident is True:
-        assessment.add(failed(Reason("gep_mainland_resident", "GEP is not for Chinese residents of the Mainland; "
-                                     "they apply under ASMTP.")))
+        assessment.add(failed(Reason("gep_mainland_resident")))
     elif resident is None:
-        assessment.add(unknown(Reason("gep_residence_missing", "GEP or ASMTP depends on whether you are a Chinese "
-                                      "resident of the Mainland."), "mainland_chinese_resident"))
+        assessment.add(unknown(Reason("gep_residence_missing"), "mainland_chinese_resident"))
     elif profile.nationality == "CN":
-        assessment.notes.append(Reason("gep_prc_overseas", "Chinese nationals with PRC passports apply under GEP "
-                                       "if they have permanent residence overseas, or have lived overseas for at "
-                                       "least a year and apply from there."))
+        overseas = ctx.book.rules["prc_passport_overseas"]
+        assessment.notes.append(Reason("gep_prc_overseas", min_years=overseas["min_years"]))
     return _common("GEP", profile, ctx, assessment)
 
 
@@ -47,11 +39,9 @@ def assess_asmtp(profile: Profile, ctx: Context) -> SchemeResult:
     assessment = _start("ASMTP", ctx)
     resident = mainland_resident(profile)
     if resident is False:
-        assessment.add(failed(Reason("asmtp_not_mainland", "ASMTP is only for Chinese residents of the Mainland; "
-                                     "others apply under GEP.")))
+        assessment.add(failed(Reason("asmtp_not_mainland")))
     elif resident is None:
-        assessment.add(unknown(Reason("asmtp_residence_missing", "ASMTP is only for Chinese residents of the "
-                                      "Mainland; residence not given."), "mainland_chinese_resident"))
+        assessment.add(unknown(Reason("asmtp_residence_missing"), "mainland_chinese_resident"))
     return _common("ASMTP", profile, ctx, assessment)
 
 
@@ -68,34 +58,26 @@ def _common(scheme: str, profile: Profile, ctx: Context, assessment: Assessment)
         nationality_check(scheme, profile, ctx, assessment)
     offer = profile.job_offer
     if profile.has_job_offer is False:
-        assessment.add(failed(Reason("job_offer_required", f"{scheme} needs a confirmed offer of employment in "
-                                     f"Hong Kong.", scheme=scheme)))
+        assessment.add(failed(Reason("job_offer_required", scheme=scheme)))
     elif offer is None:
-        assessment.add(unknown(Reason("job_offer_missing", f"{scheme} needs a confirmed job offer in Hong Kong; "
-                                      f"not given.", scheme=scheme), "job_offer"))
+        assessment.add(unknown(Reason("job_offer_missing", scheme=scheme), "job_offer"))
     else:
-        assessment.add(passed(Reason("job_offer_pass", f"{scheme}: you have a job offer in Hong Kong.",
-                                     scheme=scheme)))
+        assessment.add(passed(Reason("job_offer_pass", scheme=scheme)))
         waiver = _market_test_waiver(offer.annual_salary_hkd, offer.on_talent_list, version)
         if waiver:
             assessment.notes.append(waiver)
-    assessment.add(degree_check(scheme, profile, exception=_DEGREE_EXCEPTION))
-    assessment.notes.append(Reason(
-        "employment_job_conditions",
-        f"The job must be genuine, relevant to your qualifications or experience and paid at market level; "
-        f"the Immigration Department decides (first stay {version['first_stay_months']} months).",
-        months=version["first_stay_months"]))
+    assessment.add(degree_check(scheme, profile))
+    assessment.notes.append(Reason("employment_job_conditions", months=version["first_stay_months"]))
     return assessment.result("likely")
 
 
-def _market_test_waiver(salary: float | None, on_talent_list: bool | None, version: Mapping[str, Any]) -> str | None:
+def _market_test_waiver(
+    salary: float | None, on_talent_list: bool | None, version: Mapping[str, Any]
+) -> Reason | None:
     minimum = version["market_test_waiver_min_salary_hkd"]
     if version["market_test_waiver_talent_list"] and on_talent_list:
-        return Reason("market_test_talent_list", "The post is on the Talent List, so the employer need not prove "
-                      "local recruitment difficulty.")
+        return Reason("market_test_talent_list")
     if minimum is not None and salary is not None and salary >= minimum:
         since = required_date(version["effective_from"], "effective_from of a version with a salary waiver")
-        return Reason("market_test_salary", f"An annual salary of {hkd(salary)} (at least {hkd(minimum)}) spares "
-                      f"the employer from proving local recruitment difficulty (since {long_date(since)}).",
-                      salary_hkd=salary, minimum_hkd=minimum, since=since)
+        return Reason("market_test_salary", salary_hkd=salary, minimum_hkd=minimum, since=since)
     return None

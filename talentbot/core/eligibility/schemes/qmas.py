@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, Mapping
+
 from talentbot.core.eligibility.profile import Profile
 from talentbot.core.eligibility.reasons import Reason
 from talentbot.core.eligibility.result import SchemeResult
@@ -16,12 +18,10 @@ from talentbot.core.eligibility.schemes.common import (
 )
 
 SCHEME = "QMAS"
-_DEGREE_EXCEPTION = (" Exceptions are made for good technical qualifications or proven professional abilities "
-                     "with documentary evidence.")
 
 
 def assess(profile: Profile, ctx: Context) -> SchemeResult:
-    """Age 18+, a first degree (normally), nationality; the rest (financial means, good character, points)
+    """The minimum age, a first degree (normally), nationality; the rest (financial means, good character, points)
     cannot be settled from a profile, so the best outcome is `likely`."""
     version = ctx.book.version(SCHEME, ctx.day)
     assert version is not None
@@ -29,19 +29,26 @@ def assess(profile: Profile, ctx: Context) -> SchemeResult:
     nationality_check(SCHEME, profile, ctx, assessment)
     minimum = version["min_age"]
     if profile.age is None:
-        assessment.add(unknown(Reason("qmas_age_missing", f"QMAS applicants must be {minimum} or older; age not "
-                                      f"given.", minimum=minimum), "age"))
+        assessment.add(unknown(Reason("qmas_age_missing", minimum=minimum), "age"))
     elif profile.age < minimum:
-        assessment.add(failed(Reason("qmas_age_below", f"QMAS applicants must be {minimum} or older at "
-                                     f"application; you are {profile.age}.", minimum=minimum, age=profile.age)))
+        assessment.add(failed(Reason("qmas_age_below", minimum=minimum, age=profile.age)))
     else:
-        assessment.add(passed(Reason("qmas_age_pass", f"Age {profile.age} meets the minimum of {minimum} (no upper "
-                                     f"limit).", age=profile.age, minimum=minimum)))
-    assessment.add(degree_check(SCHEME, profile, exception=_DEGREE_EXCEPTION))
-    assessment.notes.append(Reason("qmas_means_character", "You must also show you can support yourself and "
-                                   "your dependants and have a good character record."))
-    assessment.notes.append(Reason("qmas_selection", f"Selection is by the {version['assessment']}; we cannot "
-                                   f"score it, so not every application that meets the prerequisites is approved."))
+        assessment.add(passed(Reason("qmas_age_pass", age=profile.age, minimum=minimum)))
+    assessment.add(degree_check(SCHEME, profile))
+    assessment.notes.append(Reason("qmas_means_character"))
+    assessment.notes.append(_selection(version))
     if version["annual_quota"]:
-        assessment.notes.append(Reason("qmas_quota", "An annual quota applied at that time."))
+        assessment.notes.append(Reason("qmas_quota"))
     return assessment.result("likely")
+
+
+def _selection(version: Mapping[str, Any]) -> Reason:
+    """How applicants meeting the prerequisites are selected in that version: the old points test or, from
+    1 Nov 2024, the questionnaire of criteria."""
+    if version["assessment"] == "points_test":
+        return Reason("qmas_selection_points_test", pass_mark=version["points_pass_mark"],
+                      maximum=version["points_maximum"])
+    if version["assessment"] == "questionnaire":
+        return Reason("qmas_selection_questionnaire", min_criteria=version["questionnaire_min_criteria"],
+                      criteria=version["questionnaire_criteria"])
+    raise ValueError(f"QMAS assessment {version['assessment']!r} is not one the rules know")

@@ -39,52 +39,35 @@ def assess(profile: Profile, ctx: Context) -> SchemeResult:
     nationality_check(SCHEME, profile, ctx, assessment)
     offer = profile.job_offer
     if profile.has_job_offer is False:
-        assessment.add(failed(Reason("techtas_offer_required", "TechTAS needs a full-time R&D job offer from a "
-                                     "company with a TechTAS quota.")))
+        assessment.add(failed(Reason("techtas_offer_required")))
     elif offer is None:
-        assessment.add(unknown(Reason("techtas_offer_missing", "TechTAS needs an R&D job offer in a technology "
-                                      "area; not given."), "job_offer"))
+        assessment.add(unknown(Reason("techtas_offer_missing"), "job_offer"))
     elif not offer.technology_area_given:
-        assessment.add(unknown(Reason("techtas_area_missing", "TechTAS needs the job to be R&D in a technology "
-                                      "area; area not given."), "job_offer.technology_area"))
+        assessment.add(unknown(Reason("techtas_area_missing"), "job_offer.technology_area"))
     elif offer.technology_area is None:
-        assessment.add(failed(Reason("techtas_area_none", "TechTAS is only for R&D jobs in one of its technology "
-                                     "areas.")))
+        assessment.add(failed(Reason("techtas_area_none")))
     else:
         key = technology_area_key(offer.technology_area, static["technology_areas"])
         if key is None:
-            areas = ", ".join(k.replace("_", " ") for k in static["technology_areas"])
-            assessment.add(unknown(Reason("techtas_area_unknown", f"'{offer.technology_area}' is not one of the "
-                                          f"TechTAS areas we know ({areas}).", area=offer.technology_area),
-                                   "job_offer.technology_area"))
+            assessment.add(unknown(Reason("techtas_area_unknown", area=offer.technology_area,
+                                          areas=tuple(static["technology_areas"])), "job_offer.technology_area"))
         else:
-            assessment.add(passed(Reason("techtas_area_pass", f"The job is in a TechTAS technology area "
-                                         f"({key.replace('_', ' ')}).", area_key=key)))
+            assessment.add(passed(Reason("techtas_area_pass", area_key=key)))
     minimum_years = version["bachelor_min_experience_years"]
     if profile.degree is None:
-        assessment.add(unknown(Reason("techtas_degree_missing", "TechTAS needs a STEM degree; degree not given."),
-                               "degree"))
+        assessment.add(unknown(Reason("techtas_degree_missing"), "degree"))
     elif degree_rank(profile.degree) < degree_rank("bachelor"):
-        assessment.add(failed(Reason("techtas_degree_below", "TechTAS needs a STEM degree; without one, only proven "
-                                     "technical skills are considered, case by case.")))
+        assessment.add(failed(Reason("techtas_degree_below")))
     elif profile.degree == "bachelor":
         years = profile.work_experience_years
         if years is None:
-            assessment.add(unknown(Reason("techtas_experience_missing", f"Bachelor's holders need at least "
-                                          f"{minimum_years} year of relevant work experience; experience not "
-                                          f"given.", min_years=minimum_years), "work_experience_years"))
+            assessment.add(unknown(Reason("techtas_experience_missing", min_years=minimum_years),
+                                   "work_experience_years"))
         elif years < minimum_years:
-            assessment.add(failed(Reason("techtas_experience_below", f"Bachelor's holders need at least "
-                                         f"{minimum_years} year of relevant work experience; you have {years:g}.",
-                                         min_years=minimum_years, years=years)))
+            assessment.add(failed(Reason("techtas_experience_below", min_years=minimum_years, years=years)))
         else:
-            assessment.add(passed(Reason("techtas_bachelor_pass", f"Bachelor's degree with {years:g} years of "
-                                         f"experience (at least {minimum_years}).", years=years,
-                                         min_years=minimum_years)))
+            assessment.add(passed(Reason("techtas_bachelor_pass", years=years, min_years=minimum_years)))
     else:
-        assessment.add(passed(Reason("techtas_postgraduate_pass", "A master's or doctoral degree needs no work "
-                                     "experience.")))
-    assessment.notes.append(Reason("techtas_conditions", "The employer must hold a TechTAS quota from the "
-                                   "Innovation and Technology Commission, the degree must be in STEM from a top-100 "
-                                   "university for STEM subjects, and the pay at market level."))
+        assessment.add(passed(Reason("techtas_postgraduate_pass")))
+    assessment.notes.append(Reason("techtas_conditions", ranking=static["stem_ranking_top"]))
     return assessment.result("likely")

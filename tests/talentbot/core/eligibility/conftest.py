@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 
 from talentbot.core.eligibility import SchemeResult, evaluate, parse_profile
+from tests.talentbot.core.eligibility.figures import AS_OF
 
 
 def result_for(scheme: str, **fields: Any) -> SchemeResult:
-    """Evaluate one scheme for a profile given as JSON fields (as_of defaults to 2025-03-01)."""
-    fields.setdefault("as_of", "2025-03-01")
+    """Evaluate one scheme for a profile given as JSON fields (as_of defaults to figures.AS_OF)."""
+    fields.setdefault("as_of", AS_OF.isoformat())
     return evaluate(parse_profile(fields), [scheme]).get(scheme)
 
 

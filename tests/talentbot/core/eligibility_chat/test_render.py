@@ -5,11 +5,14 @@ from __future__ import annotations
 import pytest
 
 from talentbot.core.eligibility import evaluate, parse_profile
+from talentbot.core.eligibility.wording import money
 from talentbot.core.eligibility_chat.render import MAX_MESSAGE_CHARS, render_question, render_reason, render_result
 from talentbot.core.eligibility_chat.texts import load_texts
 from talentbot.core.language import LANGUAGES
+from tests.talentbot.core.eligibility.figures import rule
 
 TEXTS = load_texts()
+THRESHOLD = money(rule("TTPS", "category_a_min_income_hkd"))
 PROFILE = {"as_of": "2025-03-01", "annual_income_hkd": 2_600_000, "degree": "master",
            "university": "University of Hong Kong", "graduation_date": "2019-07-01", "work_experience_years": 5,
            "mainland_chinese_resident": False, "job_offer": None, "hk_degree": None}
@@ -56,14 +59,27 @@ def test_one_scheme_asked_about_is_the_only_one_in_the_result() -> None:
 @pytest.mark.parametrize(
     "language, expected",
     [
-        ("en", "Category A: your annual income of HK$1,000,000 is below the HK$2,500,000 threshold."),
-        ("zh-Hant", "A類：你嘅年收入HK$1,000,000未夠HK$2,500,000。"),
-        ("zh-Hans", "A类：您的年收入HK$1,000,000低于HK$2,500,000的门槛。"),
+        ("en", f"Category A: annual income of HK$1,000,000 is below the {THRESHOLD} threshold."),
+        ("zh-Hant", f"A類：你嘅年收入HK$1,000,000未夠{THRESHOLD}。"),
+        ("zh-Hans", f"A类：您的年收入HK$1,000,000低于{THRESHOLD}的门槛。"),
     ],
 )
 def test_reasons_are_rendered_from_their_code(language: str, expected: str) -> None:
     result = evaluate(parse_profile({"annual_income_hkd": 1_000_000, "degree": "none"}), ["TTPS"]).get("TTPS")
     assert render_reason(result.reasons[0], language, TEXTS) == expected
+
+
+@pytest.mark.parametrize("profile", [PROFILE, {"as_of": "2023-06-01", "nationality": "NP", "degree": "bachelor",
+                                                "university": "Jiao Tong University", "age": 17,
+                                                "job_offer": {"technology_area": "baking"},
+                                                "hk_degree": {"level": "master", "campus": "gba"}}])
+def test_the_english_reply_is_the_json_sentence_and_every_language_renders(profile: dict) -> None:
+    for result in evaluate(parse_profile(profile)).results:
+        for reason in result.reasons:
+            assert render_reason(reason, "en", TEXTS) == str(reason)
+            for language in LANGUAGES:
+                text = render_reason(reason, language, TEXTS)
+                assert text and "{" not in text and "}" not in text
 
 
 def test_a_plain_string_reason_is_shown_as_it_is() -> None:

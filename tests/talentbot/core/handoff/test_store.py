@@ -1,14 +1,19 @@
-"""The ticket store, the same tests on SQLite and on the real PostgreSQL: lifecycle, atomic claims, restarts, stats."""
+"""The ticket store, the same tests on SQLite and on the real PostgreSQL: lifecycle, atomic claims and messages,
+restarts, stats."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from typing import List
 
 import pytest
+from sqlalchemy import text, update
+from sqlalchemy.engine import Engine
 
 from talentbot.core.handoff.accounts import StaffDirectory
+from talentbot.core.handoff.models import tickets
 from talentbot.core.handoff.policy import default_policy
 from talentbot.core.handoff.store import (
     ClaimConflict,
@@ -19,6 +24,7 @@ from talentbot.core.handoff.store import (
     UnknownStaff,
 )
 from tests.talentbot.conftest import PASSWORD, TEST_ROUNDS, hkt
+from tests.talentbot.core.handoff.races import resolved_as_a_message_is_inserted
 
 T0 = hkt("2026-03-02 10:00")  # a Monday, staffed
 
@@ -149,8 +155,68 @@ def test_messages_are_kept_as_written_in_order(store: SqlTicketStore, staff: Sta
 def test_no_messages_on_a_resolved_ticket(store: SqlTicketStore) -> None:
     ticket = _open(store, "c1")
     store.cancel(ticket.id)
-    with pytest.raises(InvalidState):
+    with pytest.raises(InvalidState, match="resolved"):
         store.add_message(ticket.id, "user", "hello?")
+    assert store.messages(ticket.id) == []
+
+
+def test_a_message_to_an_unknown_ticket(store: SqlTicketStore) -> None:
+    with pytest.raises(TicketNotFound):
+        store.add_message(999, "user", "hello?")
+    assert store.last_message_id() == 0
+
+
+def test_a_resolve_just_before_the_insert_keeps_the_message_off_the_closed_ticket(
+        store: SqlTicketStore, staff: StaffDirectory) -> None:
+    """The status is checked by the INSERT itself: a resolve committed after any earlier look at the ticket still
+    stops the message, and the caller is told (so the user's message goes to the assistant, not nowhere)."""
+    ticket = _open(store, "c1")
+    store.claim(ticket.id, "amy")
+    with resolved_as_a_message_is_inserted(store, ticket.id):
+        with pytest.raises(InvalidState, match="resolved"):
+            store.add_message(ticket.id, "user", "are you still there?")
+    assert store.get(ticket.id).status == "resolved"
+    assert store.messages(ticket.id) == []
+
+
+def _lock_waiters(engine: Engine) -> int:
+    """PostgreSQL backends of this database waiting for a row lock."""
+    with engine.connect() as connection:
+        return int(connection.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )).scalar())
+
+
+def test_a_message_during_an_uncommitted_resolve_waits_for_it_on_postgresql(
+        store: SqlTicketStore, staff: StaffDirectory) -> None:
+    """Under READ COMMITTED a plain INSERT ... SELECT would read the ticket as still open and commit its message
+    after the resolve; the INSERT waits for the resolving transaction instead and then sees the ticket closed."""
+    if store.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no resolve is ever in progress beside an insert")
+    ticket = _open(store, "c1")
+    store.claim(ticket.id, "amy")
+    outcome: List[object] = []
+
+    def add() -> None:
+        try:
+            outcome.append(store.add_message(ticket.id, "user", "hello?"))
+        except InvalidState as refused:
+            outcome.append(refused)
+
+    with store.engine.connect() as staff_connection:
+        resolving = staff_connection.begin()
+        staff_connection.execute(
+            update(tickets).where(tickets.c.id == ticket.id).values(status="resolved", resolution="resolved"))
+        adder = threading.Thread(target=add)
+        adder.start()
+        deadline = time.monotonic() + 10
+        while adder.is_alive() and _lock_waiters(store.engine) == 0 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        resolving.commit()
+    adder.join(30)
+    [result] = outcome
+    assert isinstance(result, InvalidState), f"stored on a ticket being resolved: {result}"
+    assert store.messages(ticket.id) == []
 
 
 def test_a_new_store_on_the_same_database_sees_waiting_tickets_and_messages(database_url: str) -> None:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.talentbot.core.eligibility.figures import rule
+
 OFFER = {"annual_salary_hkd": 900_000, "on_talent_list": False, "technology_area": None}
+WAIVER_SALARY = rule("GEP", "market_test_waiver_min_salary_hkd")
 
 
 @pytest.mark.parametrize(
@@ -52,7 +55,8 @@ def test_no_degree_is_not_the_normal_route(scheme_result) -> None:
 
 @pytest.mark.parametrize(
     ("as_of", "salary", "waived"),
-    [("2022-12-27", 2_000_000, False), ("2022-12-28", 2_000_000, True), ("2022-12-28", 1_999_999, False)],
+    [("2022-12-27", WAIVER_SALARY, False), ("2022-12-28", WAIVER_SALARY, True),
+     ("2022-12-28", WAIVER_SALARY - 1, False)],
 )
 def test_market_test_waiver_from_28_december_2022(scheme_result, as_of: str, salary: int, waived: bool) -> None:
     offer = {"annual_salary_hkd": salary, "on_talent_list": False, "technology_area": None}
@@ -60,7 +64,12 @@ def test_market_test_waiver_from_28_december_2022(scheme_result, as_of: str, sal
     assert any("recruitment difficulty" in r for r in result.reasons) is waived
 
 
-@pytest.mark.parametrize(("as_of", "months"), [("2022-12-27", "24 months"), ("2022-12-28", "36 months")])
-def test_first_stay_two_then_three_years(scheme_result, as_of: str, months: str) -> None:
+@pytest.mark.parametrize("as_of", ["2022-12-27", "2022-12-28"])
+def test_first_stay_of_the_version_in_force(scheme_result, as_of: str) -> None:
     result = scheme_result("ASMTP", as_of=as_of, mainland_chinese_resident=True, degree="bachelor", job_offer=OFFER)
-    assert any(months in r for r in result.reasons)
+    assert any(f"first stay {rule('ASMTP', 'first_stay_months', as_of)} months" in r for r in result.reasons)
+
+
+def test_first_stay_grew_on_28_december_2022() -> None:
+    for scheme in ("GEP", "ASMTP"):
+        assert rule(scheme, "first_stay_months", "2022-12-27") < rule(scheme, "first_stay_months", "2022-12-28")

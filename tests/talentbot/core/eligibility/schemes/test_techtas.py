@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from tests.talentbot.core.eligibility.figures import rule
+
+MIN_YEARS = rule("TechTAS", "bachelor_min_experience_years")
+
 
 def offer(area: object = "artificial intelligence") -> dict:
     return {"annual_salary_hkd": 600_000, "on_talent_list": False, "technology_area": area}
@@ -15,8 +19,8 @@ def offer(area: object = "artificial intelligence") -> dict:
         ({"degree": "master", "job_offer": offer()}, "likely", ()),
         ({"degree": "master", "job_offer": offer("人工智能")}, "likely", ()),
         ({"degree": "doctorate", "job_offer": offer("FinTech")}, "likely", ()),
-        ({"degree": "bachelor", "work_experience_years": 1, "job_offer": offer()}, "likely", ()),
-        ({"degree": "bachelor", "work_experience_years": 0.5, "job_offer": offer()}, "not_eligible", ()),
+        ({"degree": "bachelor", "work_experience_years": MIN_YEARS, "job_offer": offer()}, "likely", ()),
+        ({"degree": "bachelor", "work_experience_years": MIN_YEARS - 0.5, "job_offer": offer()}, "not_eligible", ()),
         ({"degree": "bachelor", "job_offer": offer()}, "unknown", ("work_experience_years",)),
         ({"degree": "sub_degree", "job_offer": offer()}, "not_eligible", ()),
         ({"degree": "master", "job_offer": offer(None)}, "not_eligible", ()),  # explicit null: not a tech job

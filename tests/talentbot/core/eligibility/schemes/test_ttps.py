@@ -6,18 +6,26 @@ import datetime as dt
 
 import pytest
 
-from talentbot.core.eligibility.ruledata import load_rulebook
+from talentbot.core.eligibility.ruledata import in_force, load_rulebook
 from talentbot.core.eligibility.schemes.ttps import first_stay_months
+from tests.talentbot.core.eligibility.figures import AS_OF, rule
 
 OXFORD = {"degree": "bachelor", "university": "University of Oxford"}
+THRESHOLD = rule("TTPS", "category_a_min_income_hkd")
+MIN_YEARS = rule("TTPS", "category_b_min_experience_years")
+WINDOW = rule("TTPS", "graduation_window_years")
+FIRST_YEAR = AS_OF.year - WINDOW
+"""The earliest year of graduation Category C accepts on AS_OF (counted by year of graduation)."""
+LONG_AGO = f"{FIRST_YEAR - 5}-06-30"
+"""A graduation well before Category C's window."""
 
 
 @pytest.mark.parametrize(
     ("income", "status", "category"),
     [
-        (2_500_000, "eligible", "A"),  # exactly the threshold: reaches it (>=)
-        (2_499_999, "not_eligible", None),  # one dollar less
-        (10_000_000, "eligible", "A"),
+        (THRESHOLD, "eligible", "A"),  # exactly the threshold: reaches it (>=)
+        (THRESHOLD - 1, "not_eligible", None),  # one dollar less
+        (THRESHOLD * 4, "eligible", "A"),
         (0, "not_eligible", None),
     ],
 )
@@ -35,42 +43,46 @@ def test_income_unknown_and_no_degree_route_left_is_unknown_asking_income(scheme
 @pytest.mark.parametrize(
     ("years", "graduated", "status", "category"),
     [
-        (3, "2015-06-30", "eligible", "B"),  # exactly three years
-        (2.9, "2015-06-30", "not_eligible", None),  # too little for B, graduated too long ago for C
-        (6, "2016-06-30", "eligible", "B"),
-        (2, "2022-06-30", "likely", "C"),  # C is subject to the annual quota
-        (0, "2024-06-30", "likely", "C"),
-        (5, "2023-06-30", "likely", "C"),  # only work after graduation counts (1.7 years)
+        (MIN_YEARS, LONG_AGO, "eligible", "B"),  # exactly the minimum
+        (MIN_YEARS - 0.1, LONG_AGO, "not_eligible", None),  # too little for B, graduated too long ago for C
+        (MIN_YEARS + 3, LONG_AGO, "eligible", "B"),
+        (MIN_YEARS - 1, f"{FIRST_YEAR + 2}-06-30", "likely", "C"),  # C is subject to the annual quota
+        (0, f"{AS_OF.year - 1}-06-30", "likely", "C"),
+        # only work after graduation counts: graduated under a year ago, so too little for B whatever is claimed
+        (MIN_YEARS + 2, f"{AS_OF.year - 1}-06-30", "likely", "C"),
     ],
 )
 def test_categories_b_and_c(scheme_result, years: float, graduated: str, status: str, category: str | None) -> None:
-    result = scheme_result("TTPS", annual_income_hkd=500_000, graduation_date=graduated,
+    result = scheme_result("TTPS", annual_income_hkd=THRESHOLD // 5, graduation_date=graduated,
                            work_experience_years=years, **OXFORD)
     assert (result.status, result.category) == (status, category)
 
 
+def _window_cases(as_of: dt.date) -> list[tuple[str, str, str]]:
+    first = as_of.year - rule("TTPS", "graduation_window_years", as_of)
+    return [
+        (as_of.isoformat(), f"{first}-12-31", "likely"),  # the first year of the window: inside, by year
+        (as_of.isoformat(), f"{first}-01-01", "likely"),
+        (as_of.isoformat(), f"{first - 1}-12-31", "not_eligible"),  # the year before: outside
+    ]
+
+
 @pytest.mark.parametrize(
     ("as_of", "graduated", "status"),
-    [
-        ("2025-03-01", "2020-12-31", "likely"),  # 2025 - 5 = 2020: inside, counted by year of graduation
-        ("2025-03-01", "2020-01-01", "likely"),
-        ("2025-03-01", "2019-12-31", "not_eligible"),  # 2019: outside
-        ("2026-01-02", "2021-01-01", "likely"),
-        ("2026-01-02", "2020-12-31", "not_eligible"),
-    ],
+    _window_cases(AS_OF) + _window_cases(dt.date(2026, 1, 2)),
 )
 def test_category_c_window_is_counted_by_year_of_graduation(
     scheme_result, as_of: str, graduated: str, status: str
 ) -> None:
-    result = scheme_result("TTPS", as_of=as_of, annual_income_hkd=0, work_experience_years=1,
+    result = scheme_result("TTPS", as_of=as_of, annual_income_hkd=0, work_experience_years=MIN_YEARS - 1,
                            graduation_date=graduated, **OXFORD)
     assert result.status == status
 
 
 def test_edge_year_of_the_window_says_to_confirm(scheme_result) -> None:
-    result = scheme_result("TTPS", as_of="2025-03-01", annual_income_hkd=0, work_experience_years=1,
-                           graduation_date="2020-06-30", **OXFORD)
-    assert any("edge of the five-year window" in r for r in result.reasons)
+    result = scheme_result("TTPS", annual_income_hkd=0, work_experience_years=MIN_YEARS - 1,
+                           graduation_date=f"{FIRST_YEAR}-06-30", **OXFORD)
+    assert any(f"edge of the {WINDOW}-year window" in r for r in result.reasons)
 
 
 @pytest.mark.parametrize(
@@ -78,25 +90,42 @@ def test_edge_year_of_the_window_says_to_confirm(scheme_result) -> None:
     [("2022-12-27", "not_eligible"), ("2022-12-28", "eligible")],
 )
 def test_ttps_did_not_exist_before_28_december_2022(scheme_result, as_of: str, status: str) -> None:
-    result = scheme_result("TTPS", as_of=as_of, annual_income_hkd=3_000_000)
+    result = scheme_result("TTPS", as_of=as_of, annual_income_hkd=THRESHOLD)
     assert result.status == status
     if status == "not_eligible":
         assert "did not exist before 28 December 2022" in result.reasons[0]
 
 
+CHANGE = dt.date(2024, 11, 1)
+"""Category A's first stay changed on this day (facts.md section 1.4); the months themselves are in the data."""
+
+
+def _stay_in_data(category: str, day: dt.date) -> int:
+    """The first stay of the version whose dates cover `day`, looked up without RuleBook.version."""
+    [version] = [v for v in load_rulebook().scheme("TTPS")["versions"] if in_force(v, day)]
+    return int(version["first_stay_months"][category])
+
+
 @pytest.mark.parametrize(
-    ("day", "months"),
-    [(dt.date(2022, 12, 28), 24), (dt.date(2024, 10, 31), 24), (dt.date(2024, 11, 1), 36), (dt.date(2026, 1, 1), 36)],
+    "day", [dt.date(2022, 12, 28), CHANGE - dt.timedelta(days=1), CHANGE, dt.date(2026, 1, 1)],
 )
-def test_category_a_first_stay_24_then_36_months_from_1_november_2024(day: dt.date, months: int) -> None:
-    assert first_stay_months(load_rulebook(), "A", day) == months
-    assert first_stay_months(load_rulebook(), "B", day) == 24
+def test_first_stay_follows_the_version_in_force(day: dt.date) -> None:
+    for category in ("A", "B", "C"):
+        assert first_stay_months(load_rulebook(), category, day) == _stay_in_data(category, day)
+
+
+def test_category_a_first_stay_grew_on_1_november_2024_and_b_did_not() -> None:
+    book, before, after = load_rulebook(), CHANGE - dt.timedelta(days=1), CHANGE
+    a_before, a_after = first_stay_months(book, "A", before), first_stay_months(book, "A", after)
+    assert a_before is not None and a_after is not None and a_before < a_after
+    assert first_stay_months(book, "B", before) == first_stay_months(book, "B", after)
 
 
 def test_category_a_reason_states_the_stay_in_force(scheme_result) -> None:
-    before = scheme_result("TTPS", as_of="2024-10-31", annual_income_hkd=3_000_000)
-    after = scheme_result("TTPS", as_of="2024-11-01", annual_income_hkd=3_000_000)
-    assert "24 months" in before.reasons[0] and "36 months" in after.reasons[0]
+    before, after = CHANGE - dt.timedelta(days=1), CHANGE
+    for day in (before, after):
+        result = scheme_result("TTPS", as_of=day.isoformat(), annual_income_hkd=THRESHOLD)
+        assert f"{_stay_in_data('A', day)} months" in result.reasons[0]
 
 
 @pytest.mark.parametrize(
@@ -113,18 +142,18 @@ def test_category_a_reason_states_the_stay_in_force(scheme_result) -> None:
     ],
 )
 def test_nationality_exclusions(scheme_result, nationality: str, as_of: str, status: str) -> None:
-    result = scheme_result("TTPS", as_of=as_of, nationality=nationality, annual_income_hkd=3_000_000)
+    result = scheme_result("TTPS", as_of=as_of, nationality=nationality, annual_income_hkd=THRESHOLD)
     assert result.status == status
 
 
 def test_unverified_exclusion_is_marked_so(scheme_result) -> None:
-    result = scheme_result("TTPS", as_of="2023-06-01", nationality="NP", annual_income_hkd=3_000_000)
+    result = scheme_result("TTPS", as_of="2023-06-01", nationality="NP", annual_income_hkd=THRESHOLD)
     assert "UNVERIFIED" in result.reasons[0]
 
 
 def test_university_not_in_our_copy_is_unknown_with_the_official_link_never_not_eligible(scheme_result) -> None:
-    result = scheme_result("TTPS", annual_income_hkd=100_000, degree="bachelor", university="University of Sydney",
-                           graduation_date="2015-06-30", work_experience_years=8)
+    result = scheme_result("TTPS", annual_income_hkd=THRESHOLD // 25, degree="bachelor",
+                           university="University of Sydney", graduation_date="2015-06-30", work_experience_years=8)
     assert result.status == "unknown"
     assert "university" in result.missing
     assert any("https://www.immd.gov.hk/pdf/aggregate_list.pdf" in r for r in result.reasons)
@@ -171,11 +200,11 @@ def test_category_c_excludes_non_local_hong_kong_bachelors(scheme_result) -> Non
 
 
 def test_mainland_residents_are_told_about_the_consent_letter(scheme_result) -> None:
-    result = scheme_result("TTPS", mainland_chinese_resident=True, nationality="CN", annual_income_hkd=3_000_000)
+    result = scheme_result("TTPS", mainland_chinese_resident=True, nationality="CN", annual_income_hkd=THRESHOLD)
     assert result.status == "eligible"
     assert any("letter of consent" in r for r in result.reasons)
 
 
 def test_a_beats_unknown_b(scheme_result) -> None:
-    result = scheme_result("TTPS", annual_income_hkd=2_600_000, degree="bachelor")
+    result = scheme_result("TTPS", annual_income_hkd=THRESHOLD + 100_000, degree="bachelor")
     assert (result.status, result.category, result.missing) == ("eligible", "A", ())
