@@ -12,6 +12,7 @@ from rasa_sdk.events import ConversationPaused, EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.replies import reply_metadata
 from talentbot.core.handoff.policy import QueuePolicy, default_policy, handoff_message
 from talentbot.core.handoff.request import HandoffRequest, handoff_request
 from talentbot.core.handoff.store import TicketStore, process_store, utcnow
@@ -22,13 +23,16 @@ logger = logging.getLogger(__name__)
 UNAVAILABLE_RESPONSE = "utter_human_contact"
 """Said when the queue cannot be reached: the official enquiry line and email, so the user is not left stranded."""
 
-def open_ticket(store: TicketStore, request: HandoffRequest, conversation_id: str, policy: QueuePolicy) -> str:
-    """Opens (or finds) the conversation's ticket; returns what to tell the user."""
+def open_ticket(
+    store: TicketStore, request: HandoffRequest, conversation_id: str, policy: QueuePolicy
+) -> tuple[str, str]:
+    """Opens (or finds) the conversation's ticket; returns what to tell the user, and in which language (the
+    ticket's: one found open keeps the language it was opened in)."""
     now = utcnow()
     ticket = store.open_ticket(conversation_id, request.channel, request.language, request.reason,
                                summary=request.summary, schemes=request.schemes, topics=request.topics, now=now)
     place = store.place_in_queue(ticket.id) if ticket.status == "waiting" else None
-    return handoff_reply(ticket.status, place, ticket.language, now, policy)
+    return handoff_reply(ticket.status, place, ticket.language, now, policy), ticket.language
 
 
 def handoff_reply(status: str, place: Optional[int], language: str, now: dt.datetime, policy: QueuePolicy) -> str:
@@ -59,10 +63,10 @@ class ActionHandoff(Action):
             store = self._store
             if store is None:
                 store = await asyncio.to_thread(process_store)
-            text = await asyncio.to_thread(open_ticket, store, request, tracker.sender_id, self._policy)
+            text, language = await asyncio.to_thread(open_ticket, store, request, tracker.sender_id, self._policy)
         except Exception:
             logger.exception("could not open a handoff ticket for %s", tracker.sender_id)
             dispatcher.utter_message(response=UNAVAILABLE_RESPONSE)
             return []
-        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(text=text, metadata=reply_metadata(language))
         return [ConversationPaused()]

@@ -80,12 +80,17 @@ class HandoffGate:
             await on_new_message(message)  # the ticket closed in the meantime: the assistant is back
 
     async def _cancel(self, ticket: Ticket, message: UserMessage) -> bool:
-        """False when a member of staff claimed the ticket first (then the message goes to them)."""
+        """False when a member of staff claimed the ticket first (then the message goes to them).
+
+        The assistant is resumed before the ticket closes, as the console does on resolve: the user's next message
+        finds no ticket and goes to the assistant, which must be listening by then (a paused Rasa conversation
+        ignores it). Should the cancel then lose to a claim, the resumed assistant is harmless: messages of a
+        claimed ticket never reach it."""
+        await self.resume(message.sender_id)
         try:
             await asyncio.to_thread(self.store.cancel, ticket.id)
         except InvalidState:
             return await self._add_to_ticket(await asyncio.to_thread(self.store.get, ticket.id), message)
-        await self.resume(message.sender_id)
         await _say(message, user_text("cancelled", ticket.language))
         return True
 

@@ -1,11 +1,7 @@
 """Turns a platform's locale code into the assistant's language hint (en, zh-Hant, zh-Hans) or None."""
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import TYPE_CHECKING, Optional
-
-if TYPE_CHECKING:
-    import opencc
+from typing import Optional
 
 # Platforms spell locales as IETF tags (Telegram: "zh-hans", "en") or with underscores (WeChat: "zh_CN", "zh_TW").
 _SIMPLIFIED = {"zh-cn", "zh-sg", "zh-my", "zh-hans"}
@@ -41,29 +37,3 @@ def language_metadata(locale: Optional[str]) -> dict[str, str]:
     """``UserMessage`` metadata carrying the hint: ``{"language": "zh-Hans"}``, or ``{}`` when unknown."""
     hint = language_hint(locale)
     return {"language": hint} if hint else {}
-
-
-def _has_han(text: str) -> bool:
-    return any("\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf" for ch in text)
-
-
-@lru_cache(maxsize=2)
-def _converter(config: str) -> opencc.OpenCC:
-    import opencc  # imported lazily: only Chinese texts need it
-
-    return opencc.OpenCC(config)
-
-
-def language_of_reply(text: str) -> Optional[str]:
-    """The language of one of the assistant's own replies, so the connector's prompts ("Reply with a number")
-    match it: en without Han characters; zh-Hant if converting to Simplified changes it; zh-Hans if converting
-    to Traditional does; None when the Chinese text is script-neutral."""
-    if not text or not text.strip():
-        return None
-    if not _has_han(text):
-        return "en"
-    if _converter("t2s").convert(text) != text:
-        return "zh-Hant"
-    if _converter("s2t").convert(text) != text:
-        return "zh-Hans"
-    return None

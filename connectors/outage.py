@@ -96,8 +96,8 @@ def refusal_language(message: UserMessage) -> Optional[str]:
 
 
 FALLBACK_CHANNEL = "rest"
-"""Whose fallback languages (bot/texts/channels.yml) a refusal uses when its channel has none listed (REST clients may name any
-``input_channel``)."""
+"""Whose fallback languages (bot/texts/channels.yml) a refusal uses when its channel has none listed (REST clients
+may name any ``input_channel``)."""
 
 
 def refusal_text(message: UserMessage, texts: Texts) -> str:

@@ -4,7 +4,10 @@ from __future__ import annotations
 import importlib
 import os
 from dataclasses import dataclass
-from typing import Any, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Mapping, Optional
+
+if TYPE_CHECKING:  # the channels import this module: their base class is named for the type checker only
+    from connectors.platform import PlatformInput
 
 
 @dataclass(frozen=True)
@@ -58,9 +61,8 @@ def enabled_channels(env: Mapping[str, str]) -> dict[str, Optional[dict]]:
     return {spec.module_path: None for spec in CHANNELS.values() if not missing_env(spec, env)}
 
 
-def input_channel_class(name: str) -> type[Any]:
-    """The InputChannel class of a channel, imported from its module path (so its type is known at run time only:
-    each platform channel has `from_env`, `from_credentials` and `aclose`)."""
+def input_channel_class(name: str) -> type[PlatformInput[Any]]:
+    """The InputChannel class of a channel, imported from its module path (a connectors/platform.py channel)."""
     module_name, _, class_name = CHANNELS[name].module_path.rpartition(".")
     return getattr(importlib.import_module(module_name), class_name)
 

@@ -32,8 +32,9 @@ class AskEligibilityQuestion(Action, abc.ABC):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
         candidates = tracker.get_slot(CANDIDATES_SLOT) if self.slot == FIELD_SLOTS["university"] else None
-        message = render_question(SLOT_FIELDS[self.slot], language_of(tracker), load_texts(), candidates or ())
-        send(dispatcher, [message])
+        language = language_of(tracker)
+        message = render_question(SLOT_FIELDS[self.slot], language, load_texts(), candidates or ())
+        send(dispatcher, [message], language)
         return []
 
 

@@ -30,9 +30,9 @@ class ActionEligibilityResult(Action):
         texts = load_texts()
         outcome = tracker.get_slot(TURN_SLOT)
         if outcome in (Outcome.STOPPED.value, Outcome.LEFT.value):
-            send(dispatcher, [Message(texts.get("messages", outcome, language))])
+            send(dispatcher, [Message(texts.get("messages", outcome, language))], language)
         else:
             state = form_state(tracker)
             evaluation = evaluate_slots(state.values, state.scope, today())
-            send(dispatcher, render_result(evaluation, language, texts))
+            send(dispatcher, render_result(evaluation, language, texts), language)
         return [SlotSet(TURN_SLOT, None), SlotSet(CANDIDATES_SLOT, None)]

@@ -9,6 +9,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.replies import reply_metadata
 from talentbot.core import i18n
 from talentbot.core.eligibility_chat.extract import scheme_entities
 from talentbot.core.eligibility_chat.render import ANSWER_ENTITY, Message
@@ -71,10 +72,11 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-def send(dispatcher: CollectingDispatcher, messages: List[Message]) -> None:
+def send(dispatcher: CollectingDispatcher, messages: List[Message], language: str) -> None:
+    """The messages, each naming its language for the channels (actions/replies.py)."""
     for message in messages:
         buttons: List[Any] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
-        dispatcher.utter_message(text=message.text, buttons=buttons)
+        dispatcher.utter_message(text=message.text, buttons=buttons, metadata=reply_metadata(language))
 
 
 def slot_events(updates: dict) -> List[EventType]:

@@ -33,14 +33,15 @@ class ValidateEligibilityForm(FormValidationAction):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> List[EventType]:
-        turn = take_turn(user_turn(tracker), form_state(tracker), language_of(tracker), load_texts(), today())
+        language = language_of(tracker)
+        turn = take_turn(user_turn(tracker), form_state(tracker), language, load_texts(), today())
         if turn.outcome is Outcome.IGNORED:
             # Nothing set: Rasa rejects the form for this message and the rules answer it; the requested
             # slot is still named so that the form asks the right question when it resumes.
             return [SlotSet(REQUESTED_SLOT, turn.next_slot)]
         if turn.outcome is Outcome.LEFT:  # requested_slot None ends the form; the result action says it was left
             return [*slot_events(turn.updates), SlotSet(REQUESTED_SLOT, None)]
-        send(dispatcher, turn.messages)
+        send(dispatcher, turn.messages, language)
         events = slot_events(turn.updates)
         events.append(SlotSet(REQUESTED_SLOT, turn.next_slot))
         return events

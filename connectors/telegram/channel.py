@@ -1,38 +1,36 @@
-"""Rasa glue for Telegram: the webhook (secret token, dedup, commands, callback queries) and the output channel."""
+"""Rasa glue for Telegram: the webhook's protocol (secret token, commands, callback queries) and the output channel;
+what every platform channel shares is in connectors/platform.py."""
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 import os
+from functools import partial
 from typing import Any, Awaitable, Callable, Mapping, Optional
 
-from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import UserMessage
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from telegram import Bot
 from telegram.error import TelegramError
 
-from connectors import registry
-from connectors.choices import Choice, choices_from_buttons
-from connectors.guards import body_too_large
-from connectors.handoff_gate import gated
-from connectors.inbound import too_long_note
+from connectors.choices import Choice
+from connectors.handoff_gate import OnNewMessage
 from connectors.locale import language_hint
 from connectors.output import TextFirstOutput, remember_language
-from connectors.redelivery import Outcome, PlatformAPI, handle_once, pass_on, please_redeliver
+from connectors.platform import PlatformInput
+from connectors.redelivery import Outcome, PlatformAPI, pass_on
 from connectors.senders import namespaced, native_id
-from connectors.state import StateStore, open_state_store
+from connectors.state import StateStore
 from connectors.telegram import protocol
 from connectors.telegram.client import make_bot
-from connectors.texts import LANGUAGES, Texts, load_texts
-from talentbot.core.inbound import too_long
+from connectors.texts import LANGUAGES, Texts
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 BOT_API = PlatformAPI("Telegram Bot API", protocol.transient)
 
 
@@ -42,7 +40,8 @@ def _chat_id(native: str) -> int | str:
 
 
 class TelegramOutput(TextFirstOutput):
-    """Sends with ``sendMessage``; buttons become an inline keyboard under the last part of the text."""
+    """Sends with ``sendMessage``; buttons become an inline keyboard under the last part of the text. Telegram has
+    no customer-service window: a bot may write to a user who has started it."""
 
     channel = CHANNEL
 
@@ -58,7 +57,10 @@ class TelegramOutput(TextFirstOutput):
         await self._ready()
         await self.bot.send_message(chat_id=_chat_id(native), text=chunk)
 
-    async def send_choices(self, recipient_id: str, text: str, choices: list[Choice]) -> None:
+    async def send_choices(
+        self, recipient_id: str, text: str, choices: list[Choice], language: Optional[str] = None
+    ) -> None:
+        """An inline keyboard: nothing to prompt for, so the reply's language is not needed."""
         await self._ready()
         native = native_id(CHANNEL, recipient_id)
         parts = self.split(text) or [self.texts.text("choose_by_number", None, CHANNEL)]
@@ -67,15 +69,6 @@ class TelegramOutput(TextFirstOutput):
         await self.bot.send_message(
             chat_id=_chat_id(native), text=parts[-1], reply_markup=protocol.inline_keyboard(choices)
         )
-
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
-    ) -> None:
-        await self.send_choices(recipient_id, text, choices_from_buttons(buttons))
-
-    async def window_open(self, recipient_id: str) -> bool:
-        """Telegram has no customer-service window: a bot may write to a user who has started it."""
-        return True
 
 
 def _chosen_language(text: str) -> Optional[str]:
@@ -90,29 +83,23 @@ def _chosen_language(text: str) -> Optional[str]:
     return chosen if chosen in LANGUAGES else None
 
 
-class TelegramInput(InputChannel):
+class TelegramInput(PlatformInput[Bot]):
     """``/webhooks/telegram/webhook``: the URL given to setWebhook."""
 
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
+    channel = CHANNEL
+    api = BOT_API
+    dedup_ttl_s = protocol.DEDUP_TTL_S
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "TelegramInput":
-        """Secrets from the environment (interfaces.md §4); credentials.yml needs no entries."""
-        return cls.from_env(os.environ)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str], credentials: Optional[dict[str, Any]] = None) -> "TelegramInput":
-        try:
-            env = registry.require(CHANNEL, environ)
-        except KeyError:
-            cls.raise_missing_credentials_exception()
+    def from_settings(
+        cls, settings: Mapping[str, str], credentials: Mapping[str, Any], environ: Mapping[str, str]
+    ) -> "TelegramInput":
+        """credentials.yml needs no entries."""
         return cls(
             environ=environ,
-            token=env["TELEGRAM_TOKEN"],
-            secret_token=env["TELEGRAM_SECRET_TOKEN"],
-            api_base_url=env.get("TELEGRAM_API_BASE_URL"),
+            token=settings["TELEGRAM_TOKEN"],
+            secret_token=settings["TELEGRAM_SECRET_TOKEN"],
+            api_base_url=settings.get("TELEGRAM_API_BASE_URL"),
         )
 
     def __init__(
@@ -124,19 +111,23 @@ class TelegramInput(InputChannel):
         texts: Optional[Texts] = None,
         environ: Mapping[str, str] = os.environ,
     ) -> None:
-        self._environ = environ  # where the state store's URL is read
+        super().__init__(state=state, texts=texts, environ=environ)
         self.secret_token = secret_token
-        self.bot = make_bot(token, api_base_url)
-        self.texts = texts or load_texts()
-        self._state = state
+        self._token = token
+        self._api_base_url = api_base_url
         self._init_lock: Optional[asyncio.Lock] = None
-        self._owns_state = state is None
+        self._client = self.make_client()  # made now (no network): a malformed token stops Rasa at start-up
+
+    def make_client(self) -> Bot:
+        """python-telegram-bot's Bot, with HTTP clients of its own (closed by `close_client`)."""
+        return make_bot(self._token, self._api_base_url)
+
+    async def close_client(self, client: Bot) -> None:
+        await client.shutdown()
 
     @property
-    def state(self) -> StateStore:
-        if self._state is None:
-            self._state = open_state_store(self._environ)
-        return self._state
+    def bot(self) -> Bot:
+        return self.client
 
     async def ready(self) -> None:
         """Initialises the Bot once (``getMe``: our username and id, needed to tell when a group addresses us)."""
@@ -145,62 +136,38 @@ class TelegramInput(InputChannel):
         async with self._init_lock:
             await self.bot.initialize()
 
-    async def aclose(self) -> None:
-        """Closes what this channel opened itself (the Bot's HTTP clients, the state store)."""
-        await self.bot.shutdown()
-        if self._owns_state and self._state is not None:
-            await self._state.close()
-
     def get_output_channel(self) -> TelegramOutput:
-        """Used by Rasa for proactive messages (``output_channel=telegram``) and by ``connectors.outbound``."""
         return TelegramOutput(self.bot, self.state, self.texts, self.ready)
 
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        on_new_message = gated(on_new_message)  # staff may have this conversation
-        hook = Blueprint(f"telegram_webhook_{id(self)}", __name__)
-
-        @hook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @hook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            return await self._receive(request, on_new_message)
-
-        return hook
-
-    async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
-        """Checks come first, cheapest first: size, secret token, shape (4xx, see `protocol.InboundError`). An
-        update is then answered once (connectors/redelivery.py): one that could not be handled for something
-        unreachable is answered 503, and Telegram delivers it again."""
-        if body_too_large(request.body, request.headers.get("content-length")):
-            return response.json({"error": "payload too large"}, status=413)
+    async def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Checks come first, cheapest first: secret token, shape (4xx, see `protocol.InboundError`). An update is
+        then answered once (connectors/redelivery.py): one that could not be handled for something unreachable is
+        answered 503, and Telegram delivers it again."""
         if not protocol.verify_secret(self.secret_token, request.headers.get(protocol.SECRET_HEADER)):
             logger.warning("Telegram webhook refused: bad secret token from %s", request.ip)
-            return response.json({"error": "forbidden"}, status=403)
+            return self.error(403, "forbidden")
         try:
             data = protocol.load_update(request.body)
         except protocol.InboundError as error:
-            return response.json({"error": str(error)}, status=400)
+            return self.error(400, str(error))
         try:
             await self.ready()
         except TelegramError as error:  # getMe failed: the Bot API is unreachable, and so would be our answer
             logger.warning("Telegram Bot API unavailable (%s): the update will come again", error)
-            return please_redeliver()
+            return self.redeliver()
         try:
             inbound = protocol.parse_inbound(data, self.bot.username, self.bot.id)
         except protocol.InboundError as error:
             logger.info("Telegram update refused: %s", error)
-            return response.json({"error": str(error)}, status=400)
+            return self.error(400, str(error))
         if inbound.kind == "ignored" or inbound.chat_id is None:  # edits, group chatter: nothing to answer
             return response.json({"status": "ignored"})
 
-        once = await handle_once(self.state, f"telegram:update:{self.bot.id}:{inbound.update_id}",
-                                 protocol.DEDUP_TTL_S, lambda: self._dispatch(inbound, on_new_message), BOT_API)
+        once = await self.once(f"update:{self.bot.id}:{inbound.update_id}",
+                               partial(self._dispatch, inbound, on_new_message))
         if once.outcome is Outcome.REDELIVER:
-            return please_redeliver()
+            return self.redeliver()
         if once.outcome is Outcome.DUPLICATE:
-            logger.info("Telegram update %s delivered again: answered once already", inbound.update_id)
             return response.json({"status": "duplicate"})
         return response.json({"status": "ok"})
 
@@ -218,7 +185,7 @@ class TelegramInput(InputChannel):
             if not (inbound.text or "").strip():  # a button without data: nothing to answer
                 return
         if inbound.kind == "unsupported":
-            await output.send_text_message(sender_id, self.texts.text("unsupported_message", language, CHANNEL))
+            await self.note(output, sender_id, "unsupported_message", language)
             return
         if inbound.kind == "command":
             if inbound.command == "language":
@@ -231,12 +198,11 @@ class TelegramInput(InputChannel):
                     ])
                     return
             else:  # /start and any command we do not know: the welcome explains what to ask
-                await output.send_text_message(sender_id, self.texts.text("welcome", language, CHANNEL))
+                await self.note(output, sender_id, "welcome", language)
                 return
         else:
             text = inbound.text or ""
-        if too_long(text):  # a paste: answering part of it would answer the wrong question
-            await output.send_text_message(sender_id, too_long_note(text, CHANNEL))
+        if await self.refused_too_long(output, sender_id, text):
             return
         chosen = _chosen_language(text)
         if chosen:
@@ -244,8 +210,4 @@ class TelegramInput(InputChannel):
         message = UserMessage(
             text, output, sender_id, input_channel=CHANNEL, message_id=str(inbound.update_id), metadata=metadata
         )
-
-        async def apologise() -> None:
-            await output.send_text_message(sender_id, self.texts.text("something_went_wrong", language, CHANNEL))
-
-        await pass_on(message, on_new_message, apologise)
+        await pass_on(message, on_new_message, partial(self.note, output, sender_id, "something_went_wrong", language))

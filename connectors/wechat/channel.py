@@ -1,5 +1,6 @@
-"""Rasa glue for WeChat Official Accounts: the webhook (verification, signatures, dedup, passive reply or
-customer-service API) and the output channel. Protocol details live in protocol.py, API calls in client.py."""
+"""Rasa glue for WeChat Official Accounts: the webhook's protocol (verification, signatures, safe mode, passive reply
+or customer-service API) and the output channel. Protocol details live in protocol.py, API calls in client.py, what
+every platform channel shares in connectors/platform.py."""
 from __future__ import annotations
 
 import asyncio
@@ -7,29 +8,25 @@ import logging
 import os
 import time
 from functools import partial
-from typing import Any, Awaitable, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 import httpx
-from rasa.core.channels.channel import InputChannel, UserMessage
-from sanic import Blueprint, response
+from rasa.core.channels.channel import UserMessage
+from sanic import response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 
-from connectors import registry
-from connectors.guards import body_too_large
-from connectors.handoff_gate import gated
-from connectors.inbound import too_long_note
+from connectors.handoff_gate import OnNewMessage
 from connectors.locale import language_hint
-from connectors.output import TextFirstOutput, known_language, remember_language, take_pending_choice
-from connectors.redelivery import STATE_STORE, Outcome, PlatformAPI, handle_once, pass_on, please_redeliver
+from connectors.output import TextFirstOutput, remember_language, take_pending_choice
+from connectors.platform import PlatformInput
+from connectors.redelivery import STATE_STORE, Outcome, PlatformAPI, pass_on
 from connectors.senders import namespaced
-from connectors.state import StateStore, open_state_store
-from connectors.texts import Texts, load_texts
+from connectors.state import StateStore
+from connectors.texts import Texts
 from connectors.wechat import protocol
 from connectors.wechat.client import DEFAULT_API_BASE_URL, WeChatClient, transient
-from connectors.window import last_inbound, record_inbound, window_open
-from talentbot.core.inbound import too_long
 from talentbot.core.store_outages import StoreUnavailable, reporting
 
 logger = logging.getLogger(__name__)
@@ -38,15 +35,15 @@ CHANNEL = "wechat"
 HINT_TTL_S = 30 * 24 * 3600
 """How long the language WeChat told us (user locale) is used as a hint for the user's messages."""
 
-OnNewMessage = Callable[[UserMessage], Awaitable[Any]]
 WECHAT_API = PlatformAPI("WeChat API", transient)
 
 
 class WeChatOutput(TextFirstOutput):
     """Sends through the customer-service API (``/cgi-bin/message/custom/send``): proactive messages and
-    answers that missed the passive-reply window."""
+    answers that missed the passive-reply window. WeChat takes them for 48 h after the user's last message."""
 
     channel = CHANNEL
+    service_window_s = protocol.CUSTOMER_SERVICE_WINDOW_S
 
     def __init__(self, client: WeChatClient, state: StateStore, texts: Texts) -> None:
         super().__init__(state, texts)
@@ -57,11 +54,6 @@ class WeChatOutput(TextFirstOutput):
 
     async def deliver(self, native: str, chunk: str) -> None:
         await self.client.send_text(native, chunk)
-
-    async def window_open(self, recipient_id: str) -> bool:
-        """Whether WeChat still accepts customer-service messages to this user (48 h after their last message)."""
-        last = await last_inbound(self.state, recipient_id)
-        return window_open(last, time.time(), protocol.CUSTOMER_SERVICE_WINDOW_S)
 
 
 class PassiveReplyOutput(WeChatOutput):
@@ -100,32 +92,29 @@ class PassiveReplyOutput(WeChatOutput):
                 await super().deliver(native, chunk)
 
 
-class WeChatInput(InputChannel):
+class WeChatInput(PlatformInput[WeChatClient]):
     """``/webhooks/wechat/webhook``: WeChat's server URL (GET verification, POST messages)."""
 
-    @classmethod
-    def name(cls) -> str:
-        return CHANNEL
+    channel = CHANNEL
+    api = WECHAT_API
+    dedup_ttl_s = protocol.DEDUP_TTL_S
+    service_window_s = protocol.CUSTOMER_SERVICE_WINDOW_S
+    verifies_url = True
+    answers_json = False
 
     @classmethod
-    def from_credentials(cls, credentials: Optional[dict[str, Any]]) -> "WeChatInput":
-        """Secrets from the environment (interfaces.md §4); credentials.yml may tune ``reply_budget_s``."""
-        return cls.from_env(os.environ, credentials)
-
-    @classmethod
-    def from_env(cls, environ: Mapping[str, str], credentials: Optional[dict[str, Any]] = None) -> "WeChatInput":
-        try:
-            env = registry.require(CHANNEL, environ)
-        except KeyError:
-            cls.raise_missing_credentials_exception()
+    def from_settings(
+        cls, settings: Mapping[str, str], credentials: Mapping[str, Any], environ: Mapping[str, str]
+    ) -> "WeChatInput":
+        """credentials.yml may tune ``reply_budget_s``."""
         return cls(
             environ=environ,
-            token=env["WECHAT_TOKEN"],
-            app_id=env["WECHAT_APP_ID"],
-            app_secret=env["WECHAT_APP_SECRET"],
-            aes_key=env.get("WECHAT_AES_KEY"),
-            api_base_url=env.get("WECHAT_API_BASE_URL", DEFAULT_API_BASE_URL),
-            reply_budget_s=float((credentials or {}).get("reply_budget_s", protocol.PASSIVE_REPLY_BUDGET_S)),
+            token=settings["WECHAT_TOKEN"],
+            app_id=settings["WECHAT_APP_ID"],
+            app_secret=settings["WECHAT_APP_SECRET"],
+            aes_key=settings.get("WECHAT_AES_KEY"),
+            api_base_url=settings.get("WECHAT_API_BASE_URL", DEFAULT_API_BASE_URL),
+            reply_budget_s=float(credentials.get("reply_budget_s", protocol.PASSIVE_REPLY_BUDGET_S)),
         )
 
     def __init__(
@@ -142,79 +131,26 @@ class WeChatInput(InputChannel):
         texts: Optional[Texts] = None,
         environ: Mapping[str, str] = os.environ,
     ) -> None:
-        self._environ = environ  # where the state store's URL is read
+        super().__init__(state=state, http=http, texts=texts, environ=environ)
         self.token = token
         self.app_id = app_id
         self.crypto = protocol.make_crypto(token, aes_key, app_id) if aes_key else None
         self.reply_budget_s = reply_budget_s
         self.clock = clock
-        self.texts = texts or load_texts()
-        self._state = state
-        self._http = http
         self._app_secret = app_secret
         self._api_base_url = api_base_url
-        self._client: Optional[WeChatClient] = None
-        self._tasks: set[asyncio.Task] = set()
-        self._owns_http = http is None
-        self._owns_state = state is None
 
-    async def aclose(self) -> None:
-        """Closes what this channel opened itself (the HTTP client, the state store)."""
-        await self.drain()
-        if self._owns_http and self._http is not None:
-            await self._http.aclose()
-        if self._owns_state and self._state is not None:
-            await self._state.close()
-
-    # Resources are made on first use, inside the server's event loop.
-    @property
-    def state(self) -> StateStore:
-        if self._state is None:
-            self._state = open_state_store(self._environ)
-        return self._state
-
-    @property
-    def client(self) -> WeChatClient:
-        if self._client is None:
-            if self._http is None:
-                self._http = httpx.AsyncClient(timeout=10.0)
-            self._client = WeChatClient(self.app_id, self._app_secret, self._http, self.state, self._api_base_url)
-        return self._client
+    def make_client(self) -> WeChatClient:
+        return WeChatClient(self.app_id, self._app_secret, self.http, self.state, self._api_base_url)
 
     def get_output_channel(self) -> WeChatOutput:
-        """Used by Rasa for proactive messages (``output_channel=wechat``) and by ``connectors.outbound``."""
         return WeChatOutput(self.client, self.state, self.texts)
 
-    def _spawn(self, coroutine: Awaitable[Any]) -> None:
-        task = asyncio.ensure_future(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def drain(self) -> None:
-        """Waits for answers still being delivered through the customer-service API (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
-
-    def blueprint(self, on_new_message: OnNewMessage) -> Blueprint:
-        on_new_message = gated(on_new_message)  # staff may have this conversation
-        hook = Blueprint(f"wechat_webhook_{id(self)}", __name__)
-
-        @hook.route("/", methods=["GET"])
-        async def health(_: Request) -> HTTPResponse:
-            return response.json({"status": "ok"})
-
-        @hook.route("/webhook", methods=["GET"])
-        async def verify(request: Request) -> HTTPResponse:
-            check = self._check(request)
-            if check is not protocol.SignatureCheck.VALID:
-                return self._refuse(request, check.value)
-            return response.text(request.args.get("echostr", ""))
-
-        @hook.route("/webhook", methods=["POST"])
-        async def receive(request: Request) -> HTTPResponse:
-            return await self._receive(request, on_new_message)
-
-        return hook
+    async def verify(self, request: Request) -> HTTPResponse:
+        check = self._check(request)
+        if check is not protocol.SignatureCheck.VALID:
+            return self._refuse(request, check.value)
+        return response.text(request.args.get("echostr", ""))
 
     def _check(self, request: Request) -> protocol.SignatureCheck:
         args = request.args
@@ -266,13 +202,11 @@ class WeChatInput(InputChannel):
             xml = self.crypto.encrypt_message(xml, request.args.get("nonce"), request.args.get("timestamp"))
         return response.text(xml, content_type="application/xml; charset=utf-8")
 
-    async def _receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
-        """Size (413), signature and nonce (403), body (400: `protocol.InboundError`); then the message is answered
-        once (connectors/redelivery.py). When it could not be handled for something unreachable (the state store,
+    async def receive(self, request: Request, on_new_message: OnNewMessage) -> HTTPResponse:
+        """Signature and nonce (403), body (400: `protocol.InboundError`); then the message is answered once
+        (connectors/redelivery.py). When it could not be handled for something unreachable (the state store,
         WeChat's API), the answer is 503: WeChat delivers it again within its retries, and after them tells the
         user the account cannot answer now."""
-        if body_too_large(request.body, request.headers.get("content-length")):
-            return response.text("payload too large", status=413)
         check = self._check(request)
         if check is not protocol.SignatureCheck.VALID:
             return self._refuse(request, check.value)
@@ -283,7 +217,7 @@ class WeChatInput(InputChannel):
             except Exception as error:  # the nonce cannot be checked: not taken, WeChat delivers it again
                 if not isinstance(error, StoreUnavailable):
                     logger.exception("Checking a WeChat nonce failed")
-                return please_redeliver(as_json=False)
+                return self.redeliver()
             if not fresh:
                 return self._refuse(request, "timestamp and nonce already used with another body")
         plaintext = self._plaintext(request)
@@ -295,13 +229,10 @@ class WeChatInput(InputChannel):
             logger.info("WeChat body refused: %s", error)
             return response.text(f"bad request: {error}", status=400)
 
-        once = await handle_once(self.state, f"wechat:{inbound.dedup_key}", protocol.DEDUP_TTL_S,
-                                 partial(self._handle, request, inbound, on_new_message), WECHAT_API)
+        once = await self.once(inbound.dedup_key, partial(self._handle, request, inbound, on_new_message))
         if once.outcome is Outcome.REDELIVER:
-            return please_redeliver(as_json=False)
-        if once.outcome is Outcome.DUPLICATE or once.value is None:
-            if once.outcome is Outcome.DUPLICATE:
-                logger.info("WeChat retry of %s answered once already", inbound.dedup_key)
+            return self.redeliver()
+        if once.value is None:  # a duplicate, or a message whose answer failed: acknowledged
             return response.text(protocol.SUCCESS)
         return once.value
 
@@ -311,7 +242,7 @@ class WeChatInput(InputChannel):
         if inbound.event == "unsubscribe":
             await self.state.delete(f"choices:{sender_id}")
             return response.text(protocol.SUCCESS)
-        await record_inbound(self.state, sender_id, protocol.CUSTOMER_SERVICE_WINDOW_S)
+        await self.record_message(sender_id)
 
         output = PassiveReplyOutput(self.client, self.state, self.texts)
         if inbound.kind == "text":
@@ -321,10 +252,9 @@ class WeChatInput(InputChannel):
             if language:
                 await self.state.put(f"hint:{sender_id}", language, ttl_s=HINT_TTL_S)
                 await remember_language(self.state, sender_id, language)
-            await output.send_text_message(sender_id, self.texts.text("welcome", language, CHANNEL))
+            await self.note(output, sender_id, "welcome", language)
         elif inbound.kind == "unsupported":
-            language = await known_language(self.state, sender_id)
-            await output.send_text_message(sender_id, self.texts.text("unsupported_message", language, CHANNEL))
+            await self.note(output, sender_id, "unsupported_message", await self.known_language(sender_id))
         return self._finish(request, inbound, output)
 
     async def _answer_with_rasa(
@@ -333,8 +263,7 @@ class WeChatInput(InputChannel):
         """Runs Rasa; waits for it only as long as the passive-reply budget, then lets it finish in the background.
         Raises `Redeliver` when Rasa refused the message for an outage and the refusal could not be given."""
         text = inbound.text or ""
-        if too_long(text):  # a paste: answering part of it would answer the wrong question
-            await output.send_text_message(sender_id, too_long_note(text, CHANNEL))
+        if await self.refused_too_long(output, sender_id, text):
             return
         text = await take_pending_choice(self.state, sender_id, text) or text
         hint = await self.state.get(f"hint:{sender_id}")
@@ -348,15 +277,14 @@ class WeChatInput(InputChannel):
         )
 
         async def apologise() -> None:
-            language = await known_language(self.state, sender_id)
-            await output.send_text_message(sender_id, self.texts.text("something_went_wrong", language, CHANNEL))
+            await self.note(output, sender_id, "something_went_wrong", await self.known_language(sender_id))
 
         task = asyncio.ensure_future(pass_on(message, on_new_message, apologise))
         done, _ = await asyncio.wait({task}, timeout=self.reply_budget_s)
         if not done:
             logger.info("Rasa slower than %.1f s for %s: answering by customer-service API",
                         self.reply_budget_s, sender_id)
-            self._spawn(self._deliver_late(task, output))
+            self.spawn(self._deliver_late(task, output))
             return
         task.result()
 
@@ -378,7 +306,7 @@ class WeChatInput(InputChannel):
         if single is not None:
             return self._xml(request, protocol.render_reply(inbound, single, int(self.clock())))
         if not output.empty:
-            self._spawn(self._release(output))
+            self.spawn(self._release(output))
         return response.text(protocol.SUCCESS)
 
     async def _release(self, output: PassiveReplyOutput) -> None:

@@ -100,7 +100,36 @@ async def test_a_cancel_that_loses_to_a_claim_goes_to_the_staff_member(gate, sto
     store.claim(ticket.id, "bob")
     assert await gate._cancel(stale, UserMessage("cancel", CollectingOutputChannel(), user)) is True
     assert store.get(ticket.id).status == "assigned" and [m.text for m in store.messages(ticket.id)] == ["cancel"]
-    assert recorder.resumed == []
+    assert await send(gate, recorder, user, "hello?") == [] and recorder.to_bot == []  # still staff's, resumed or not
+
+
+async def test_the_assistant_listens_before_the_ticket_closes(store, recorder) -> None:
+    """A message arriving just after the cancel finds no ticket and goes to the assistant: had the ticket closed
+    first, it would reach a conversation Rasa still has paused, and be ignored."""
+    user = conversation()
+    ticket = store.open_ticket(user, "rest", "en", "requested")
+    seen_at_resume: List[str] = []
+
+    async def resume(conversation_id: str) -> None:
+        seen_at_resume.append(store.get(ticket.id).status)
+        await recorder.resume(conversation_id)
+
+    gate = HandoffGate(store, default_policy(), resume=resume)
+    await send(gate, recorder, user, "cancel")
+    assert seen_at_resume == ["waiting"] and store.get(ticket.id).status == "resolved"
+
+
+async def test_a_cancel_that_cannot_resume_the_assistant_keeps_the_user_in_the_queue(store, recorder) -> None:
+    user = conversation()
+    ticket = store.open_ticket(user, "rest", "en", "requested")
+
+    async def broken_resume(conversation_id: str) -> None:
+        raise ConnectionRefusedError("tracker store down")
+
+    gate = HandoffGate(store, default_policy(), resume=broken_resume)
+    with pytest.raises(ConnectionRefusedError):  # the channel refuses the message politely (connectors/outage.py)
+        await send(gate, recorder, user, "cancel")
+    assert store.get(ticket.id).status == "waiting"  # not closed with the assistant still paused
 
 
 async def test_the_assistant_answers_if_the_queue_database_is_down(recorder) -> None:

@@ -5,7 +5,7 @@ from typing import Optional
 
 import pytest
 
-from connectors.locale import language_hint, language_metadata, language_of_reply
+from connectors.locale import language_hint, language_metadata
 
 
 @pytest.mark.parametrize(
@@ -37,16 +37,3 @@ def test_metadata_only_when_known() -> None:
     assert language_metadata("zh-CN") == {"language": "zh-Hans"}
     assert language_metadata("de") == {}
 
-
-@pytest.mark.parametrize(
-    "text, language",
-    [
-        ("Am I eligible for TTPS?", "en"),
-        ("高才通要咩條件？", "zh-Hant"),
-        ("高才通申请条件是什么？", "zh-Hans"),
-        ("你好", None),  # the same in both scripts
-        ("", None),
-    ],
-)
-def test_language_of_reply(text: str, language: Optional[str]) -> None:
-    assert language_of_reply(text) == language

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -69,8 +70,9 @@ def date_text(day: dt.date, language: str) -> str:
 
 
 def number_text(value: float) -> str:
-    """3, 2.5, 0.5: no trailing zeros."""
-    return f"{value:g}"
+    """3, 2.5, 0.5: no trailing zeros, at most one decimal, rounded down (2.96 years of experience is not "3",
+    which would read as meeting a 3-year minimum it misses; 3.09925, computed from dates, is "3")."""
+    return f"{math.floor(value * 10 + 1e-9) / 10:g}"
 
 
 def _localized(entry: Any, language: str, fallback: str) -> str:
@@ -121,7 +123,10 @@ def format_param(key: str, value: Any, language: str, texts: Mapping[str, Any] |
     if kind is int or kind is float:  # the common case first: evaluation must stay well under 1 ms
         if key.endswith("_hkd"):
             return Value(money(value), value)
-        return Value(f"{value:,}" if key == "quota" else number_text(value), value)
+        if key == "quota":
+            return Value(f"{value:,}", value)
+        shown = number_text(value)
+        return Value(shown, float(shown))  # "1 year" when 1.05 is shown as 1
     if isinstance(value, dt.date):
         return Value(date_text(value, language))
     if key.endswith("_hkd"):

@@ -237,6 +237,7 @@ async def test_buttons_become_numbered_choices_answerable_with_a_digit(wechat, h
             "想了解邊個計劃？",
             [{"title": "高才通", "payload": '/ask_scheme_info{"scheme":"TTPS"}'},
              {"title": "優才", "payload": '/ask_scheme_info{"scheme":"QMAS"}'}],
+            metadata={"language": "zh-Hant"},  # as Rasa passes a custom action's reply (connectors/reply_language.py)
         )
 
     assistant.answer = menu

@@ -8,6 +8,8 @@ import datetime as dt
 import json
 import pickle
 
+import pytest
+
 from talentbot.core.eligibility import evaluate, parse_profile
 from talentbot.core.eligibility.reasons import Reason, reason_code
 from talentbot.core.eligibility.wording import load_form_texts, money
@@ -46,3 +48,13 @@ def test_evaluation_reasons_carry_codes_and_the_json_is_unchanged() -> None:
     assert evaluation.to_json()["results"][0]["reasons"] == [
         f"Category A: annual income of {money(income)} reaches the {money(THRESHOLD)} threshold "
         f"(first stay {STAY_A} months)."]
+
+
+@pytest.mark.parametrize("value,shown", [(3, "3"), (2.5, "2.5"), (3.09925, "3"), (2.96, "2.9"), (1.05, "1")])
+def test_years_computed_from_dates_are_shown_with_one_decimal_never_rounded_up(value, shown):
+    """2.96 years must not read as "3" beside a 3-year minimum it misses."""
+    from talentbot.core.eligibility.wording import format_param
+
+    written = format_param("work_experience_years", value, "en")
+    assert str(written) == shown
+    assert format(written, "year") == f"{shown} year" + ("" if shown == "1" else "s")
