@@ -11,6 +11,7 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from talentbot.core import i18n
 from talentbot.core.content.model import SCHEMES, Change, Content, Entry, Localized, Office
 from talentbot.core.content.validate import validate
 
@@ -55,9 +56,12 @@ def load_content(directory: Path | None = None) -> Content:
         raise ContentError([f"no content files in {folder}"])
     for path in files:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = i18n.read(path)
         except yaml.YAMLError as error:
             problems.append(f"{path.name}: not valid YAML: {error}")
+            continue
+        except ValueError:
+            problems.append(f"{path.name}: expected a mapping at the top level")
             continue
         if not isinstance(data, dict):
             problems.append(f"{path.name}: expected a mapping at the top level")

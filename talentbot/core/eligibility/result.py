@@ -7,10 +7,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Iterable, Literal, TypedDict
 
-Status = Literal["eligible", "likely", "not_eligible", "unknown"]
+from talentbot.core.spec import SCHEMES as SCHEMES  # every result lists the schemes in this order (interfaces §3)
 
-SCHEMES: tuple[str, ...] = ("TTPS", "GEP", "ASMTP", "QMAS", "TechTAS", "IANG")
-"""Every result lists the schemes in this order (interfaces §3)."""
+Status = Literal["eligible", "likely", "not_eligible", "unknown"]
 
 STATUS_RANK: dict[str, int] = {"eligible": 3, "likely": 2, "unknown": 1, "not_eligible": 0}
 """Better outcomes rank higher: used to pick a TTPS category and to order a reply."""

@@ -10,13 +10,13 @@ from typing import Any, Iterable, Mapping
 
 import yaml
 
+from talentbot.core import i18n
 from talentbot.core.content.loader import _WRAP_SPACE
 from talentbot.core.qbank.model import Bank, Change, QuestionEntry
 
 #: Environment variable naming another bank folder (an editor's draft); default DEFAULT_DIR.
 BANK_DIR_ENV = "TALENTBOT_QUESTIONS_DIR"
 DEFAULT_DIR = Path(__file__).resolve().parents[3] / "bot" / "questions"
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: the bank is about 1 MB of YAML
 
 
 class BankError(ValueError):
@@ -38,9 +38,12 @@ def read_bank(directory: Path | None = None) -> tuple[Bank, list[str]]:
     entries: list[QuestionEntry] = []
     for path in sorted(folder.glob("*.yml")):
         try:
-            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER) or {}
+            data = i18n.read(path)
         except yaml.YAMLError as error:
             problems.append(f"{path.name}: not valid YAML: {error}")
+            continue
+        except ValueError:
+            problems.append(f"{path.name}: expected a mapping with a list of `entries`")
             continue
         if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
             problems.append(f"{path.name}: expected a mapping with a list of `entries`")
