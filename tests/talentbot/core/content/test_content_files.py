@@ -70,13 +70,12 @@ def _text(key: str, language: str) -> str:
 
 # (entry key, {language: facts that must appear}) — each checked against ../shared/reference/.
 KEY_FACTS = [
-    # TTPS Category A income threshold (immd/TTPS.md, revised 01-01-2026)
-    ("schemes.TTPS", {"en": ["HK$2.5 million"], "zh-Hant": ["250萬"], "zh-Hans": ["250万"]}),
-    # TTPS first stay: A 36 months since 1 Nov 2024 (24 before), B/C 24 months (facts.md §1.4)
-    ("schemes.TTPS", {"en": ["36 months", "24 months", "1 Nov 2024"], "zh-Hant": ["36個月", "24個月", "2024年11月1日"],
-                      "zh-Hans": ["36个月", "24个月", "2024年11月1日"]}),
-    # Category C quota 10,000 at launch; current figure UNVERIFIED (facts.md §1.2, §11 item 3)
-    ("schemes.TTPS", {"en": ["10,000", "confirm"], "zh-Hant": ["10,000", "確認"], "zh-Hans": ["10,000", "确认"]}),
+    # Facts that are not figures of the rule data: those (thresholds, first stays, quotas, ages) are checked
+    # against talentbot/core/eligibility/data by tests/bot/test_figures.py, so they are written down only there.
+    # TTPS Category A got 36 months from 1 Nov 2024 (facts.md §1.4)
+    ("schemes.TTPS", {"en": ["1 Nov 2024"], "zh-Hant": ["2024年11月1日"], "zh-Hans": ["2024年11月1日"]}),
+    # Category C quota: the current figure is UNVERIFIED (facts.md §1.2, §11 item 3)
+    ("schemes.TTPS", {"en": ["confirm"], "zh-Hant": ["確認"], "zh-Hans": ["确认"]}),
     # Processing: four weeks for TTPS/GEP/ASMTP, two weeks for TechTAS (immd/*.md "Processing Time")
     ("processing.TTPS", {"en": ["four weeks"], "zh-Hant": ["四星期"], "zh-Hans": ["四周"]}),
     ("processing.GEP", {"en": ["four weeks"], "zh-Hant": ["四星期"], "zh-Hans": ["四周"]}),
@@ -84,14 +83,10 @@ KEY_FACTS = [
     ("processing.TechTAS", {"en": ["two weeks"], "zh-Hant": ["兩星期"], "zh-Hans": ["两周"]}),
     ("processing.IANG", {"en": ["two weeks", "four"], "zh-Hant": ["兩星期", "四星期"],
                          "zh-Hans": ["两周", "四周"]}),
-    # IANG: 24 months for recent and non-recent graduates alike, 12 before 28 Dec 2022 (immd/IANG.md, facts.md §5)
-    ("schemes.IANG", {"en": ["24 months", "6 months"], "zh-Hant": ["24個月", "六個月"],
-                      "zh-Hans": ["24个月", "六个月"]}),
-    ("stay.IANG", {"en": ["24 months", "12 months", "6"], "zh-Hant": ["24個月", "12個月", "6年"],
-                   "zh-Hans": ["24个月", "12个月", "6年"]}),
-    # GEP/ASMTP: 36 months first stay; HK$2 million waiver; 5-year top tier (immd/GEP.md, ASMTP.md)
-    ("schemes.GEP", {"en": ["36 months", "HK$2 million", "Talent List"], "zh-Hant": ["36個月", "200萬", "人才清單"],
-                     "zh-Hans": ["36个月", "200万", "人才清单"]}),
+    # IANG: 12 months before 28 Dec 2022 (immd/IANG.md, facts.md §5)
+    ("stay.IANG", {"en": ["12 months", "6"], "zh-Hant": ["12個月", "6年"], "zh-Hans": ["12个月", "6年"]}),
+    # GEP: the Talent List; 5-year top tier (immd/GEP.md)
+    ("schemes.GEP", {"en": ["Talent List"], "zh-Hant": ["人才清單"], "zh-Hans": ["人才清单"]}),
     ("stay.GEP", {"en": ["5 years"], "zh-Hant": ["5年"], "zh-Hans": ["5年"]}),
     ("stay.TTPS", {"en": ["6 years", "7 years"], "zh-Hant": ["6年", "七年"], "zh-Hans": ["6年", "七年"]}),
     # QMAS: no job offer, 8 years for Achievement-based, quota suspended 2023 (immd/QMAS.md, slides)
