@@ -26,6 +26,7 @@ def test_skip_and_stop_do_not_overlap():
 
 
 def test_a_command_without_phrases_in_a_language_is_refused():
-    data = {"stop": {"en": ["stop"], "zh-Hant": ["停"]}, "skip": {"en": ["skip"], "zh-Hant": ["跳過"], "zh-Hans": ["跳过"]}}
+    data = {"stop": {"en": ["stop"], "zh-Hant": ["停"]},
+            "skip": {"en": ["skip"], "zh-Hant": ["跳過"], "zh-Hans": ["跳过"]}}
     with pytest.raises(ValueError, match="stop has no phrases in zh-Hans"):
         parse_commands(data)
