@@ -1,4 +1,4 @@
-"""The `talentbot` command: train, run, validate, the eligibility check, staff accounts."""
+"""The `talentbot` command: train, run, validate, the eligibility check, staff accounts, personal data."""
 
 from __future__ import annotations
 
@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     console.add_argument("--port", type=int, default=None, help="default STAFF_CONSOLE_PORT or 8080")
     console.set_defaults(handler=_console)
+
+    from talentbot.wiring.privacy_cli import add_privacy_commands
+
+    add_privacy_commands(commands)  # `talentbot privacy purge|export|delete`
     return parser
 
 
