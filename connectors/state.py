@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import sqlite3
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Mapping, Optional, Protocol, TypeVar
 
@@ -50,6 +52,58 @@ class StateStore(Protocol):
         """Release connections."""
 
 
+# --- personal data (talentbot privacy export|delete|purge) ---------------------------------------------------------
+
+
+def is_user_key(key: str, sender_id: str) -> bool:
+    """Whether ``key`` is about the user ``sender_id``: the per-user keys ``<kind>:<sender id>`` (``lang:``,
+    ``choices:``, ``window:``, ``hint:``, any kind to come written the same way) and WeChat's event dedup keys
+    ``wechat:event:<openid>:<time>`` (with their ``:pending``). The other keys name no user: message ids, update
+    ids, signatures' nonces, access tokens."""
+    _kind, separator, rest = key.partition(":")
+    if separator and rest == sender_id:
+        return True
+    channel, separator, native = sender_id.partition(":")
+    return bool(separator and channel and native) and key.startswith(f"{channel}:event:{native}:")
+
+
+def _user_needles(sender_id: str) -> tuple[str, str]:
+    """Substrings every key of the user contains (a pre-filter; `is_user_key` decides)."""
+    channel, separator, native = sender_id.partition(":")
+    return sender_id, (f"{channel}:event:{native}:" if separator and channel and native else sender_id)
+
+
+@dataclass(frozen=True)
+class HeldKey:
+    """A key the store holds, as `talentbot privacy export` shows it."""
+
+    key: str
+    value: Optional[str]
+    expires_at: Optional[float]  # seconds since the epoch; None: kept until deleted
+
+
+@dataclass(frozen=True)
+class Purged:
+    expired: int  # expired keys deleted (SQLite; Redis deletes its own)
+    capped: int  # keys that would have outlived the retention, now expiring at its end
+
+
+class PersonalData(Protocol):
+    """What the privacy commands need of a state store besides `StateStore` (both stores below have it)."""
+
+    async def user_keys(self, sender_id: str) -> list[HeldKey]:
+        """Every key about the user (`is_user_key`), with its value and expiry."""
+
+    async def forget_user(self, sender_id: str) -> int:
+        """Deletes every key about the user; how many there were."""
+
+    async def purge(self, max_ttl_s: float) -> Purged:
+        """Deletes expired keys and makes every key expire within ``max_ttl_s`` at the latest (the retention)."""
+
+    async def close(self) -> None:
+        """Release connections."""
+
+
 _CREATE = "CREATE TABLE IF NOT EXISTS kv (key TEXT PRIMARY KEY, value TEXT NOT NULL, expires_at REAL)"
 _LIVE = "(expires_at IS NULL OR expires_at > :now)"
 _PURGE = "DELETE FROM kv WHERE expires_at IS NOT NULL AND expires_at <= :now"
@@ -62,6 +116,8 @@ _GET = f"SELECT value FROM kv WHERE key = :key AND {_LIVE}"
 _PUT = "INSERT OR REPLACE INTO kv (key, value, expires_at) VALUES (:key, :value, :now + :ttl)"  # NULL ttl: no expiry
 _POP = f"DELETE FROM kv WHERE key = :key AND {_LIVE} RETURNING value"
 _DELETE = "DELETE FROM kv WHERE key = :key"
+_USER_CANDIDATES = "SELECT key, value, expires_at FROM kv WHERE instr(key, :first) > 0 OR instr(key, :second) > 0"
+_CAP = "UPDATE kv SET expires_at = :now + :max_ttl WHERE expires_at IS NULL OR expires_at > :now + :max_ttl"
 
 
 class SQLiteStateStore:
@@ -181,6 +237,50 @@ class SQLiteStateStore:
         worker.shutdown(wait=False)
         self._worker = None
 
+    # --- personal data -------------------------------------------------------------------------------------------
+
+    async def user_keys(self, sender_id: str) -> list[HeldKey]:
+        first, second = _user_needles(sender_id)
+        rows = await self._call(self._read(_USER_CANDIDATES, first=first, second=second))
+        return sorted((HeldKey(key, value, expires_at) for key, value, expires_at in rows
+                       if is_user_key(key, sender_id)), key=lambda held: held.key)
+
+    async def forget_user(self, sender_id: str) -> int:
+        first, second = _user_needles(sender_id)
+
+        def work(conn: sqlite3.Connection) -> int:
+            conn.execute("PRAGMA secure_delete=ON")  # the deleted values are overwritten, not left in free pages
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                rows = conn.execute(_USER_CANDIDATES, {"first": first, "second": second}).fetchall()
+                keys = [key for key, _value, _expires in rows if is_user_key(key, sender_id)]
+                conn.executemany(_DELETE, [{"key": key} for key in keys])
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # nor in the write-ahead log's old pages
+            return len(keys)
+
+        return await self._call(work)
+
+    async def purge(self, max_ttl_s: float) -> Purged:
+        def work(conn: sqlite3.Connection) -> Purged:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                now = self._clock()
+                expired = conn.execute(_PURGE, {"now": now}).rowcount
+                capped = conn.execute(_CAP, {"now": now, "max_ttl": max_ttl_s}).rowcount
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            return Purged(expired, capped)
+
+        return await self._call(work)
+
 
 class RedisStateStore:
     """Store for several hosts: Redis with a key prefix (so tests and deployments never share keys)."""
@@ -216,6 +316,51 @@ class RedisStateStore:
     async def close(self) -> None:
         await self._redis.close()
 
+    # --- personal data -------------------------------------------------------------------------------------------
+
+    async def _user_key_names(self, sender_id: str) -> list[str]:
+        """The user's keys, prefix included: SCAN (it never blocks Redis) for the two shapes they take."""
+        prefix = _glob_escape(self._prefix)
+        _first, second = _user_needles(sender_id)
+        patterns = {f"{prefix}*:{_glob_escape(sender_id)}", f"{prefix}{_glob_escape(second)}*"}
+        found: set[str] = set()
+        for pattern in patterns:
+            async for name in self._redis.scan_iter(match=pattern, count=SCAN_COUNT):
+                found.add(name)
+        return sorted(name for name in found if is_user_key(name[len(self._prefix):], sender_id))
+
+    async def user_keys(self, sender_id: str) -> list[HeldKey]:
+        names = await self._user_key_names(sender_id)
+        held = []
+        for name in names:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                value, ttl_ms = await pipe.get(name).pttl(name).execute()
+            expires_at = time.time() + ttl_ms / 1000 if ttl_ms is not None and ttl_ms >= 0 else None
+            held.append(HeldKey(name[len(self._prefix):], value, expires_at))
+        return held
+
+    async def forget_user(self, sender_id: str) -> int:
+        names = await self._user_key_names(sender_id)
+        return int(await self._redis.delete(*names)) if names else 0
+
+    async def purge(self, max_ttl_s: float) -> Purged:
+        max_ms = self._ms(max_ttl_s)
+        capped = 0
+        async for name in self._redis.scan_iter(match=_glob_escape(self._prefix) + "*", count=SCAN_COUNT):
+            ttl_ms = await self._redis.pttl(name)
+            if ttl_ms == -1 or (max_ms is not None and ttl_ms > max_ms):  # -1: no expiry; -2: gone meanwhile
+                capped += int(bool(await self._redis.pexpire(name, max_ms)))
+        return Purged(0, capped)
+
+
+SCAN_COUNT = 1000
+"""Keys Redis looks at per SCAN step."""
+
+
+def _glob_escape(text: str) -> str:
+    """``text`` matched literally by Redis's glob patterns (SCAN MATCH)."""
+    return re.sub(r"([*?\[\]\\])", r"\\\1", text)
+
 
 def open_state_store(env: Mapping[str, str] = os.environ) -> StateStore:
     """The store named by ``CONNECTORS_STATE_URL``; the embedded SQLite file when it is not set."""
@@ -229,4 +374,5 @@ def open_state_store(env: Mapping[str, str] = os.environ) -> StateStore:
     return SQLiteStateStore(DEFAULT_SQLITE_PATH)
 
 
-__all__ = ["StateStore", "SQLiteStateStore", "RedisStateStore", "open_state_store", "STATE_URL_ENV"]
+__all__ = ["StateStore", "SQLiteStateStore", "RedisStateStore", "open_state_store", "STATE_URL_ENV",
+           "PersonalData", "HeldKey", "Purged", "is_user_key"]
