@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv lock train run test test-unit lint validate bench clean wipe-local-data
+.PHONY: venv deploy-tools lock train run test test-unit lint validate bench multihost clean wipe-local-data
 
 venv: $(STAMP)
 
@@ -38,10 +38,17 @@ train: venv
 run: venv
 	$(VENV)/bin/talentbot run
 
-test: venv
+# The compose linter the deployment tests run (tests/deploy/package-lock.json; npm ci only when the lock changed).
+DEPLOY_TOOLS := tests/deploy/node_modules/.installed
+deploy-tools: $(DEPLOY_TOOLS)
+$(DEPLOY_TOOLS): tests/deploy/package-lock.json
+	npm ci --prefix tests/deploy --no-audit --no-fund --ignore-scripts --loglevel=error
+	@touch $@
+
+test: venv deploy-tools
 	bash scripts/test.sh
 
-test-unit: venv
+test-unit: venv deploy-tools
 	$(VENV)/bin/pytest -q -m "not server"
 
 # The lint and type gate (the first step of `make test`): ruff and mypy, configured in pyproject.toml.
@@ -54,6 +61,11 @@ validate: venv
 
 bench: venv
 	$(PY) -m tools.bench
+
+# Three hosts (network namespaces, as root) behind HAProxy: coherence, pushes, throughput with 1-3 hosts, a host
+# killed and back (bench/reports/multihost.json; tools/multihost/). Needs HAProxy: scripts/install-system-deps.sh.
+multihost: venv
+	$(PY) -m tools.multihost
 
 # Deletes only what can be made again (trained models, test results, caches). Never var/ or trackers.db*: those
 # are data (staff accounts, open tickets, channel state, conversations); `wipe-local-data` below is for them.

@@ -17,6 +17,7 @@ from talentbot.core.handoff.policy import QueuePolicy, default_policy, handoff_m
 from talentbot.core.handoff.request import HandoffRequest, handoff_request
 from talentbot.core.handoff.store import TicketStore, process_store, utcnow
 from talentbot.core.handoff.texts import user_text
+from talentbot.core.observability.logs import pseudonym
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +66,7 @@ class ActionHandoff(Action):
                 store = await asyncio.to_thread(process_store)
             text, language = await asyncio.to_thread(open_ticket, store, request, tracker.sender_id, self._policy)
         except Exception:
-            logger.exception("could not open a handoff ticket for %s", tracker.sender_id)
+            logger.exception("could not open a handoff ticket for %s", pseudonym(tracker.sender_id))
             dispatcher.utter_message(response=UNAVAILABLE_RESPONSE)
             return []
         dispatcher.utter_message(text=text, metadata=reply_metadata(language))

@@ -20,6 +20,7 @@ from talentbot.core.handoff.policy import QueuePolicy, default_policy
 from talentbot.core.handoff.relay import Route, acknowledgement, route
 from talentbot.core.handoff.store import InvalidState, Ticket, TicketStore, process_store
 from talentbot.core.handoff.texts import user_text
+from talentbot.core.observability.logs import pseudonym
 from talentbot.core.store_outages import OUTAGES, connection_failure
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,8 @@ class HandoffGate:
         except Exception as error:  # the queue's database being down must not silence the assistant for everyone
             cause = connection_failure(error)
             if cause is None:
-                logger.exception("handoff store unavailable; message of %s goes to the assistant", message.sender_id)
+                logger.exception("handoff store unavailable; message of %s goes to the assistant",
+                                 pseudonym(message.sender_id))
             else:  # an outage: logged once, not once per message (talentbot/core/store_outages.py)
                 OUTAGES.failed(HANDOFF_QUEUE, cause)
             ticket = None

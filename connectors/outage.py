@@ -28,6 +28,7 @@ from sanic.response import HTTPResponse
 
 from connectors.texts import Texts, load_texts
 from talentbot.core.language import Verdict, detect, normalise_language_code
+from talentbot.core.observability.logs import pseudonym
 from talentbot.core.store_outages import OUTAGES, OutageLog, StoreUnavailable, store_outage
 
 logger = logging.getLogger(__name__)
@@ -160,7 +161,7 @@ async def _refuse(message: UserMessage, channel: Optional[OutputChannel], outage
                   outages: OutageLog, texts: Texts) -> None:
     if outage.store in UNREPORTED_STORES:
         outages.failed(outage.store, outage.cause)
-    logger.debug("Message of %s refused: %s", message.sender_id, outage)
+    logger.debug("Message of %s refused: %s", pseudonym(message.sender_id), outage)
     note = _note.get()
     if note is not None:
         note.refused.append(outage.store)

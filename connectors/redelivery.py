@@ -37,6 +37,7 @@ from sanic.response import HTTPResponse
 
 from connectors.outage import RETRY_AFTER_S, UNREPORTED_STORES, OnNewMessage, open_refusal_note
 from connectors.state import StateStore
+from talentbot.core.observability.logs import pseudonym
 from talentbot.core.store_outages import OUTAGES, OutageLog, StoreUnavailable, reporting, store_outage
 
 logger = logging.getLogger(__name__)
@@ -203,8 +204,10 @@ async def pass_on(message: UserMessage, on_new_message: OnNewMessage, apologise:
     except Exception as error:
         if note.refused:
             raise Redeliver(f"the refusal ({', '.join(note.refused)} down) could not be sent") from error
-        logger.exception("The assistant failed on a %s message of %s", message.input_channel, message.sender_id)
+        logger.exception("The assistant failed on a %s message of %s", message.input_channel,
+                         pseudonym(message.sender_id))
         try:
             await apologise()
         except Exception as apology_error:
-            logger.warning("The apology to %s could not be sent either: %s", message.sender_id, apology_error)
+            logger.warning("The apology to %s could not be sent either: %s", pseudonym(message.sender_id),
+                           apology_error)

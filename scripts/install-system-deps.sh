@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages the tests need and pip cannot provide: Debian's chromium (the browser test drives it
-# through Playwright, which must never download its own) and CJK fonts so Chinese renders in it.
+# through Playwright, which must never download its own) and CJK fonts so Chinese renders in it; HAProxy, the load
+# balancer in front of the simulated hosts of tests/scale/test_multihost.py and `make multihost` (never started here).
 # Idempotent and quiet: does nothing when everything is installed; runs `apt-get update` first otherwise.
 # Works as root, or through passwordless sudo; never prompts.
 set -euo pipefail
 
-PACKAGES=(chromium fonts-noto-cjk)
+PACKAGES=(chromium fonts-noto-cjk haproxy)
 
 installed() {
   dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"

@@ -14,8 +14,9 @@ gate_start=$SECONDS
 "$BIN/mypy"
 echo "lint and types passed in $((SECONDS - gate_start)) s"
 
-# The browser test needs Debian's chromium; where it cannot be installed (no root), that test skips and says so.
-bash scripts/install-system-deps.sh || echo "warning: system packages not installed; the browser test will be skipped" >&2
+# The browser test needs Debian's chromium, the multi-host test HAProxy; where they cannot be installed (no root),
+# those tests skip and say so.
+bash scripts/install-system-deps.sh || echo "warning: system packages not installed; browser and multi-host tests skip" >&2
 
 step "2/5 unit tests (no servers)"
 "$BIN/pytest" -m "not server" -q -p no:cacheprovider

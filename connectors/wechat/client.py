@@ -11,6 +11,7 @@ import httpx
 from connectors.state import StateStore
 from connectors.wechat.protocol import custom_text_message
 from connectors.window import ServiceWindowClosed
+from talentbot.core.observability.logs import pseudonym
 
 logger = logging.getLogger(__name__)
 
@@ -140,7 +141,7 @@ class WeChatClient:
                 timeout=USER_INFO_TIMEOUT_S,
             )
         except (asyncio.TimeoutError, httpx.HTTPError, WeChatAPIError, ServiceWindowClosed, ValueError) as error:
-            logger.info("WeChat user locale unknown for %s: %s", openid, error)
+            logger.info("WeChat user locale unknown for %s: %s", pseudonym(openid), error)
             return None
         language = data.get("language")
         return language if isinstance(language, str) and language else None

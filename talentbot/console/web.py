@@ -6,6 +6,10 @@ are passed in (talentbot/wiring/handoff_service.py wires in Rasa's HTTP API and 
 the
 database cannot be reached, every request is answered 503 with a JSON error, and the console serves again as soon
 as it answers (no restart).
+
+`/health` (alive), `/ready` (the database answers: 200, else 503 with the reason) and `/metrics` (the queue's
+length and the age of its oldest ticket, computed from the database at each scrape; replies sent) need no session:
+probes and scrapers have none, and they say nothing about conversations or staff.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import os
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Awaitable, Callable, List, Mapping, Optional, ParamSpec, Tuple, TypeVar, Union
+from typing import Awaitable, Callable, Iterable, List, Mapping, Optional, ParamSpec, Tuple, TypeVar, Union
 
 from aiohttp import web
+from prometheus_client import Counter
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.metrics_core import Metric
 
 from talentbot.console.api_input import (
     MAX_BODY_BYTES,
@@ -49,6 +56,7 @@ from talentbot.core.handoff.store import (
     utcnow,
 )
 from talentbot.core.handoff.wire import Turn, message_json, stats_json, ticket_detail, ticket_summary
+from talentbot.core.observability import logs, metrics, readiness
 from talentbot.core.store_outages import OUTAGES, OutageLog, StoreUnavailable, reporting
 
 log = logging.getLogger(__name__)
@@ -84,6 +92,10 @@ EVENT_HEARTBEAT_S = 15.0
 """A comment line this often keeps proxies from closing an idle stream and notices a dead session."""
 
 PAGES = Path(__file__).with_name("static")
+
+REPLIES = Counter("talentbot_handoff_replies_total",
+                  "Staff replies sent from the console, by outcome (delivered, not_delivered: kept on the ticket)",
+                  ["outcome"])
 
 Deliver = Callable[[str, str, str], Awaitable[None]]
 """`deliver(channel, recipient_id, text)`: sends a text to the user on their channel."""
@@ -276,7 +288,7 @@ async def _transcript(console: Console, conversation_id: str) -> tuple[List[Turn
     try:
         return list(await console.transcript(conversation_id)), None
     except Exception:  # the tracker store being down must not hide the ticket
-        log.exception("could not load the transcript of %s", conversation_id)
+        log.exception("could not load the transcript of %s", logs.pseudonym(conversation_id))
         return [], "the conversation history could not be loaded"
 
 
@@ -322,10 +334,12 @@ async def post_message(request: web.Request, console: Console, session: Session,
         await console.deliver(ticket.channel, ticket.conversation_id, text)
     except Exception as problem:  # the channel's own error (e.g. WeChat's 48-hour window), shown to staff
         log.warning("reply to ticket %s not delivered: %s", ticket.id, problem)
+        REPLIES.labels("not_delivered").inc()
         await console.run(console.store.set_delivered, message.id, False)
         failed = message_json(message)
         failed["delivered"] = False
         return web.json_response({"error": f"saved but not delivered: {problem}", "message": failed}, status=502)
+    REPLIES.labels("delivered").inc()
     try:
         await console.run(console.store.set_delivered, message.id, True)
     except StoreUnavailable:  # delivered all the same: say so, not "try again" (the user would get it twice)
@@ -443,6 +457,53 @@ async def events(request: web.Request, console: Console, session: Session) -> we
     return response
 
 
+# --- probes and metrics --------------------------------------------------------------------------------------
+
+
+async def health(request: web.Request) -> web.StreamResponse:
+    return web.json_response({"status": "ok"})
+
+
+async def ready(request: web.Request) -> web.StreamResponse:
+    engine = getattr(request.app[CONSOLE].store, "engine", None)
+    checks = {readiness.HANDOFF_DATABASE: readiness.sql_check(engine)} if engine is not None else {}
+    result = await readiness.check(checks)
+    return web.json_response(result.body(), status=result.status)
+
+
+class QueueGauges:
+    """The queue as gauges, read from the database when Prometheus scrapes (every console process sees the same
+    queue): tickets waiting, the age of the oldest, and whether the database answered."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+
+    def collect(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily("talentbot_handoff_database_up",
+                               "1 when the handoff database answered this scrape, else 0 (and no queue figures)")
+        try:
+            waiting = self.console.store.list_by_status("waiting")
+        except Exception:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        now = self.console.clock()
+        oldest = min((ticket.created_at for ticket in waiting), default=None)
+        yield GaugeMetricFamily("talentbot_handoff_waiting", "Handoff tickets waiting for a member of staff",
+                                value=len(waiting))
+        yield GaugeMetricFamily("talentbot_handoff_oldest_waiting_seconds",
+                                "How long the oldest waiting ticket has waited (0 with none waiting)",
+                                value=0.0 if oldest is None else max(0.0, (now - oldest).total_seconds()))
+        yield up
+
+
+async def metrics_page(request: web.Request) -> web.StreamResponse:
+    gauges = QueueGauges(request.app[CONSOLE])
+    body = await asyncio.to_thread(metrics.exposition, [gauges])  # the queue's query runs off the event loop
+    return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE})
+
+
 # --- pages ---------------------------------------------------------------------------------------------------
 
 
@@ -517,6 +578,7 @@ def build_app(store: TicketStore, directory: StaffDirectory, deliver: Deliver, t
     console = Console(store, directory, deliver, transcript, policy or default_policy(), resume, clock, secure_cookie,
                       outages=outages)
     app[CONSOLE] = console
+    metrics.count_store_errors(outages)
 
     async def close_streams(_app: web.Application) -> None:
         console.hub.close()
@@ -536,6 +598,9 @@ def build_app(store: TicketStore, directory: StaffDirectory, deliver: Deliver, t
         web.get("/api/stats", api(stats)),
         web.get("/api/staff", api(staff)),
         web.get("/api/events", api(events)),
+        web.get("/health", health),
+        web.get("/ready", ready),
+        web.get("/metrics", metrics_page),
         web.get("/login", _page("login.html")),
         web.get("/", _page("queue.html")),
         web.get("/tickets/{ticket_id}", _page("ticket.html")),
@@ -573,4 +638,6 @@ def serve(port: Optional[int] = None, deliver: Deliver = _undelivered,
 
         app.on_cleanup.append(run_cleanup)  # type: ignore[arg-type]  # aiohttp 3.9 vs aiosignal 1.4, as above
     host, port = listen_address(port)
-    web.run_app(app, host=host, port=port, shutdown_timeout=5)
+    log.info("Staff console on http://%s:%d", host, port)
+    # with JSON log lines, no banner in between (the line above says where it listens)
+    web.run_app(app, host=host, port=port, shutdown_timeout=5, print=None if logs.wants_json() else print)

@@ -15,7 +15,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterator, Optional
+from typing import Callable, Dict, Iterator, List, Optional
 
 import redis.exceptions
 import sqlalchemy.exc
@@ -118,9 +118,14 @@ class OutageLog:
         self.clock = clock
         self._down: Dict[str, _Outage] = {}
         self._lock = threading.Lock()
+        self.observers: List[Callable[[str], None]] = []
+        """Called with the store's name on every failed operation (talentbot.core.observability.metrics counts
+        them)."""
 
     def failed(self, store: str, cause: BaseException) -> bool:
         """Records a failed operation; True (and an error line) when it starts an outage."""
+        for observe in self.observers:
+            observe(store)
         with self._lock:
             outage = self._down.get(store)
             if outage is not None:

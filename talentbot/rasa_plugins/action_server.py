@@ -5,7 +5,9 @@ rasa-sdk 3.6 has no authentication of its own and listens on 0.0.0.0 (SANIC_HOST
 `python -m talentbot.rasa_plugins.action_server` (by talentbot.wiring.devserver and the systemd unit), it answers
 `/webhook` and
 `/actions` only to requests carrying `Authorization: Bearer $ACTION_SERVER_TOKEN`, which Rasa sends from the
-`headers` of `action_endpoint` (bot/endpoints.production.yml). `/health` stays open for readiness checks.
+`headers` of `action_endpoint` (bot/endpoints.production.yml). `/health` (alive), `/ready` (the handoff database
+answers: 200, else 503 with the reason) and `/metrics` (action calls by action and outcome, every Sanic worker's,
+talentbot/core/observability/metrics.py) stay open for probes and scrapers: they say nothing about conversations.
 Without ACTION_SERVER_TOKEN it refuses to start unless `--no-token` is given (the embedded set-up of
 `talentbot run`, where it listens on loopback only).
 
@@ -23,11 +25,15 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Union, cast
 
+from prometheus_client import Counter, Histogram
+
 from talentbot.core import paths
 from talentbot.core.inbound import Refusal
+from talentbot.core.observability import logs, metrics, readiness
 from talentbot.rasa_plugins.action_call import MAX_CALL_BYTES, SlotTypes, parse_call, slot_types, too_large
 from talentbot.rasa_plugins.rasa_api_auth import token_matches
 
@@ -47,8 +53,21 @@ DEFAULT_HOST = "127.0.0.1"
 """The action server talks to the Rasa server only: loopback unless ACTION_SERVER_HOST (or `--interface`) says
 otherwise, e.g. 0.0.0.0 for an action server on its own host, always with a token."""
 
-OPEN_PATHS = frozenset({"/health"})
-"""Paths answered without the token: the readiness check says nothing about conversations."""
+OPEN_PATHS = frozenset({"/health", "/ready", "/metrics"})
+"""Paths answered without the token: the probes and the metrics say nothing about conversations."""
+
+ACTION_CALLS = Counter("talentbot_action_calls_total",
+                       "Calls of the action server's /webhook, by action (none: refused before one was named) and "
+                       "outcome (ok, rejected, not_found, failed, refused)",
+                       ["action", "outcome"])
+ACTION_SECONDS = Histogram("talentbot_action_duration_seconds",
+                           "Time the action server took to run an action (its body read and checked, the action run)",
+                           ["action"], buckets=metrics.SECONDS_BUCKETS)
+
+OK, REJECTED, NOT_FOUND, FAILED, REFUSED = "ok", "rejected", "not_found", "failed", "refused"
+"""A call's outcome: events returned; the action rejected it (400); no such action (404); the action raised (500);
+the call itself was refused (wrong shape, too large: 400/413)."""
+NO_ACTION = "none"
 
 
 def refusal(path: str, authorization: Optional[str], token: Optional[str]) -> Optional[str]:
@@ -119,6 +138,23 @@ def build_app(actions_package: str, token: Optional[str], auto_reload: bool = Fa
     async def health(_request: Request) -> HTTPResponse:
         return _answer({"status": "ok"})
 
+    @app.get("/ready")
+    async def ready(_request: Request) -> HTTPResponse:
+        result = await readiness.check({readiness.HANDOFF_DATABASE: readiness.handoff_database_check()})
+        return _answer(result.body(), status=result.status)
+
+    @app.get("/metrics")
+    async def metrics_page(_request: Request) -> HTTPResponse:
+        from sanic import response
+
+        return response.raw(metrics.exposition(), content_type=metrics.CONTENT_TYPE)
+
+    def count(action: Optional[str], outcome: str, start: float) -> None:
+        name = action if action in executor.actions else NO_ACTION if action is None else metrics.OTHER
+        ACTION_CALLS.labels(name, outcome).inc()
+        if outcome != REFUSED:
+            ACTION_SECONDS.labels(name).observe(time.perf_counter() - start)
+
     @app.get("/actions")
     async def actions(_request: Request) -> HTTPResponse:
         if auto_reload:
@@ -127,10 +163,12 @@ def build_app(actions_package: str, token: Optional[str], auto_reload: bool = Fa
 
     @app.post("/webhook", stream=True)
     async def webhook(request: Request) -> HTTPResponse:
+        start = time.perf_counter()
         body = await read_body(request)
         call = body if isinstance(body, Refusal) else parse_call(body, request.headers.get("Content-Encoding"), slots)
         if isinstance(call, Refusal):
             logger.warning("action call refused (%d): %s", call.status, call.reason)
+            count(None, REFUSED, start)
             return _answer({"error": call.reason, "action_name": None}, status=call.status)
         sdk_utils.check_version_compatibility(call.get("version"))
         if auto_reload:
@@ -139,14 +177,18 @@ def build_app(actions_package: str, token: Optional[str], auto_reload: bool = Fa
         try:
             result = await executor.run(cast("SdkActionCall", call))  # parse_call checked its shape
         except ActionExecutionRejection as rejected:
+            count(action, REJECTED, start)
             return _answer({"error": rejected.message, "action_name": rejected.action_name}, status=400)
         except ActionNotFoundException as unknown:
+            count(action, NOT_FOUND, start)
             return _answer({"error": f"{unknown.message} (GET /actions lists them)", "action_name": action},
                            status=404)
         except Exception:
-            logger.exception("action %s failed for %s", action, call["tracker"]["sender_id"])
+            count(action, FAILED, start)
+            logger.exception("action %s failed for %s", action, logs.pseudonym(call["tracker"]["sender_id"]))
             return _answer({"error": f"the action {action!r} failed; the action server's log says why",
                             "action_name": action}, status=500)
+        count(action, OK, start)
         return _answer(result)
 
     @app.exception(SanicException)
@@ -177,6 +219,7 @@ def parse_arguments(argv: List[str]) -> argparse.Namespace:
 
 
 def main(argv: Optional[List[str]] = None, env: Mapping[str, str] = os.environ) -> int:
+    logs.configure(env)  # JSON lines from the start (warnings while rasa_sdk is imported too), if asked for
     from rasa_sdk import utils
     from rasa_sdk.constants import APPLICATION_ROOT_LOGGER_NAME
     from rasa_sdk.endpoint import create_ssl_context
@@ -193,10 +236,15 @@ def main(argv: Optional[List[str]] = None, env: Mapping[str, str] = os.environ) 
     if token is None and host not in ("127.0.0.1", "::1", "localhost"):
         logger.warning("action server without a token listening on %s", host)
 
-    utils.configure_colored_logging(args.loglevel)
+    if logs.wants_json(env):
+        logs.use_json(args.loglevel or env.get(logs.LEVEL_VARIABLE) or "INFO")
+    else:
+        utils.configure_colored_logging(args.loglevel)
     utils.configure_file_logging(logging.getLogger(APPLICATION_ROOT_LOGGER_NAME), args.log_file, args.loglevel,
                                  args.logging_config_file)
     utils.update_sanic_log_level()
+    logs.configure(env)  # a log file's handler too
+    metrics.prepare_multiprocess_dir(env)  # before any worker counts anything
     sanic_workers.install()
     app = build_app(args.actions or "actions", token, args.auto_reload)
     ssl_context = create_ssl_context(args.ssl_certificate, args.ssl_keyfile, args.ssl_password)

@@ -14,6 +14,11 @@ Redis cannot be reached Rasa raises a `LockError` that the REST channel turns in
 - failing to release it after the message was handled and stored is logged, not raised: the answer is sent. The
   ticket left behind (if Redis kept it) expires after its lifetime (Rasa's TICKET_LOCK_LIFETIME, 60 s), so the
   conversation's next message waits at most that long.
+- a message whose own ticket expires while it waits (it waited a whole lifetime, e.g. behind the ticket of a
+  message whose process or host died) takes a new ticket and waits on. Upstream its ticket is dropped with the dead
+  one in the same clean-up when both expire within one polling interval (1 s), and it then waits for a ticket that
+  no longer exists, forever: the user's message is never answered (found by tests/scale/test_multihost.py, where
+  a user sends again at once the message that died with its host).
 
 Rasa's Redis client retries nothing: the first message after Redis is back is served normally.
 
@@ -26,15 +31,17 @@ for 10 s per message. Here the waits are short (`SOCKET_TIMEOUT_S`, `CONNECT_TIM
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 from typing import AsyncGenerator, Optional, Text
 
 from rasa.core.lock import TicketLock
-from rasa.core.lock_store import LOCK_LIFETIME
+from rasa.core.lock_store import LOCK_LIFETIME, LockError
 from rasa.core.lock_store import RedisLockStore as RasaRedisLockStore
 from rasa.utils.endpoints import EndpointConfig
 
+from talentbot.core.observability.logs import pseudonym
 from talentbot.core.store_outages import LOCK_STORE, OUTAGES, OutageLog, connection_failure, reporting
 
 logger = logging.getLogger(__name__)
@@ -57,6 +64,10 @@ def seconds(value: object, name: str) -> float:
     if not timeout > 0:
         raise ValueError(f"lock store setting {name} must be more than 0 seconds, not {value!r}")
     return timeout
+
+
+class TicketExpired(LockError):
+    """A waiting message's ticket expired before its turn came: it takes a new one (`RedisLockStore.lock`)."""
 
 
 class RedisLockStore(RasaRedisLockStore):
@@ -87,11 +98,29 @@ class RedisLockStore(RasaRedisLockStore):
         with reporting(LOCK_STORE, self.outages):
             ticket = self.issue_ticket(conversation_id, lock_lifetime)
         try:
-            with reporting(LOCK_STORE, self.outages):
-                acquired = await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+            while True:
+                try:
+                    with reporting(LOCK_STORE, self.outages):
+                        acquired = await self._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+                    break
+                except TicketExpired:
+                    with reporting(LOCK_STORE, self.outages):
+                        ticket = self.issue_ticket(conversation_id, lock_lifetime)
             yield acquired
         finally:
             self._release(conversation_id, ticket)
+
+    async def _acquire_lock(self, conversation_id: Text, ticket: int, wait_time_in_seconds: float) -> TicketLock:
+        """Rasa's wait for the ticket's turn, except that a ticket no longer in the lock (expired while waiting, and
+        dropped; or the whole lock gone with it) raises `TicketExpired` instead of waiting for it forever."""
+        while True:
+            lock = self.get_lock(conversation_id)
+            if lock is None or all(queued.number != ticket for queued in lock.tickets):
+                raise TicketExpired(conversation_id, ticket)
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            self.update_lock(conversation_id)
 
     def _release(self, conversation_id: Text, ticket: int) -> None:
         try:
@@ -101,6 +130,7 @@ class RedisLockStore(RasaRedisLockStore):
             if cause is None:
                 raise
             self.outages.failed(LOCK_STORE, cause)
-            logger.debug("Lock of %s not released (%s); its ticket expires by itself.", conversation_id, cause)
+            logger.debug("Lock of %s not released (%s); its ticket expires by itself.", pseudonym(conversation_id),
+                         cause)
         else:
             self.outages.succeeded(LOCK_STORE)

@@ -48,6 +48,7 @@ from rasa.shared.nlu.constants import INTENT_NAME_KEY
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool, QueuePool
 
+from talentbot.core.observability.logs import pseudonym
 from talentbot.core.sqlite_wal import WAL_PRAGMAS, run_pragmas_on_connect
 from talentbot.core.store_outages import TRACKER_STORE, reporting
 
@@ -150,7 +151,8 @@ class SQLTrackerStore(RasaSQLTrackerStore):
             if rows:
                 session.execute(self._statements.insert, rows)
             session.commit()
-        logger.debug(f"Tracker with sender_id '{tracker.sender_id}' stored to database")
+        if logger.isEnabledFor(logging.DEBUG):  # the conversation named by its pseudonym only
+            logger.debug("Tracker of %s stored to database", pseudonym(tracker.sender_id))
 
 
 def _row(sender_id: Text, type_name: Text, data: Dict[Text, Any]) -> Dict[Text, Any]:

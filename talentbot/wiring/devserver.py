@@ -25,6 +25,10 @@ from typing import Dict, Iterator, List, Mapping, Optional, Union
 import yaml
 
 from talentbot.core import parent_death, paths
+from talentbot.core.observability.logs import FORMAT_VARIABLE as LOG_FORMAT_VARIABLE
+from talentbot.core.observability.logs import SALT_VARIABLE as LOG_SALT_VARIABLE
+from talentbot.core.observability.logs import json_handler, wants_json
+from talentbot.core.observability.metrics import MULTIPROCESS_VARIABLE
 from talentbot.rasa_plugins import action_server, rasa_api_auth
 from talentbot.rasa_plugins.action_server import TOKEN_VARIABLE as ACTION_TOKEN_VARIABLE
 from talentbot.wiring.supervisor import Supervisor
@@ -48,6 +52,7 @@ PRODUCTION_DEFAULTS = {
     "REDIS_DB": "0",
     "SANIC_WORKERS": "2",
     "CONNECTORS_STATE_URL": "redis://127.0.0.1:6379/1",  # channel dedup keys, tokens, windows (connectors/state.py)
+    LOG_FORMAT_VARIABLE: "json",  # one JSON object per log line (talentbot/core/observability/logs.py)
 }
 """Local PostgreSQL (trust auth) and Redis, as on the project's machines; any can be overridden in the environment."""
 
@@ -208,6 +213,8 @@ def assistant(
     full_env["RASA_AUTH_TOKEN"] = token
     full_env["RASA_URL"] = f"http://127.0.0.1:{rasa_port}"
     full_env.setdefault("HANDOFF_DB_URL", f"sqlite:///{workdir.resolve() / 'handoff.sqlite3'}")
+    # the servers' log lines name a conversation by the same keyed hash
+    full_env[LOG_SALT_VARIABLE] = full_env.get(LOG_SALT_VARIABLE) or secrets.token_urlsafe(24)
     prepare_handoff_database(full_env["HANDOFF_DB_URL"])
     if isinstance(endpoints, dict):
         full_env[ACTION_TOKEN_VARIABLE] = full_env.get(ACTION_TOKEN_VARIABLE) or secrets.token_urlsafe(24)
@@ -230,11 +237,12 @@ def assistant(
     try:
         actions = servers.start(
             ACTIONS, action_server_command(action_port, action_token is not None),
-            full_env, workdir / "actions.log" if logs else None, ready_url=action_health,
+            metrics_env(full_env, workdir, "actions"), workdir / "actions.log" if logs else None,
+            ready_url=action_health,
         )
         rasa = servers.start(
             RASA, rasa_command(model, rasa_port, endpoints, credentials),
-            full_env, workdir / "rasa.log" if logs else None, ready_url=rasa_status,
+            metrics_env(full_env, workdir, "rasa"), workdir / "rasa.log" if logs else None, ready_url=rasa_status,
         )
         console_process, console_url = None, None
         if console:
@@ -243,7 +251,8 @@ def assistant(
             console_process = servers.start(
                 CONSOLE,
                 [sys.executable, "-m", "talentbot.wiring.cli", "console", "--port", str(console_port)],
-                full_env, workdir / "console.log" if logs else None, ready_url=f"{console_url}/login",
+                metrics_env(full_env, workdir, "console"), workdir / "console.log" if logs else None,
+                ready_url=f"{console_url}/login",
             )
         wait_until_ready(action_health, actions)
         wait_until_ready(rasa_status, rasa)
@@ -256,6 +265,15 @@ def assistant(
         )
     finally:
         servers.stop()
+
+
+def metrics_env(env: Mapping[str, str], workdir: Path, server: str) -> Dict[str, str]:
+    """`env` with a folder of `server`'s own for prometheus-client's multi-process files (under
+    PROMETHEUS_MULTIPROC_DIR if set, else `workdir/metrics`), so that /metrics of any of its Sanic workers reports
+    the whole server; the server empties it when it starts (talentbot/core/observability/metrics.py)."""
+    folder = Path(env.get(MULTIPROCESS_VARIABLE) or workdir / "metrics").resolve() / server
+    folder.mkdir(parents=True, exist_ok=True)
+    return {**env, MULTIPROCESS_VARIABLE: str(folder)}
 
 
 def prepare_handoff_database(url: str) -> None:
@@ -362,8 +380,11 @@ def _bind_error(host: str, port: int) -> Optional[OSError]:
 
 def _show_supervisor_log() -> None:
     """The supervisor's restarts on this terminal, with the time of day."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
+    if wants_json():
+        handler = json_handler()
+    else:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%H:%M:%S"))
     supervisor_log = logging.getLogger("talentbot.wiring.supervisor")
     supervisor_log.addHandler(handler)
     supervisor_log.setLevel(logging.INFO)
@@ -465,6 +486,7 @@ def serve(name: str, rasa_port: int = 5005, action_port: int = 5055, console_por
         command = [sys.executable, "-m", "talentbot.wiring.cli", "console", "--port", str(port)]
     else:
         raise ValueError(f"talentbot serve: one of {SERVABLE}, not {name!r}")
+    env = metrics_env(env, paths.VAR, name)
     os.chdir(paths.ROOT)
     os.execve(sys.executable, command, env)
     return 0  # not reached

@@ -7,11 +7,15 @@ from typing import Optional
 
 from talentbot.console.rasa_api import RasaApi
 from talentbot.console.web import serve
+from talentbot.core.observability import logs as log_format
+from talentbot.core.observability import metrics
 
 
 def run_console(port: Optional[int] = None) -> int:
     from connectors.outbound import send_text
 
+    log_format.configure()  # JSON lines with TALENTBOT_LOG_FORMAT=json (else aiohttp's defaults, as before)
+    metrics.prepare_multiprocess_dir()
     rasa = RasaApi.from_env()
     serve(port, deliver=send_text, transcript=rasa.transcript, resume=rasa.resume, cleanup=rasa.close)
     return 0

@@ -9,7 +9,9 @@ it) and travels in the Authorization header, never in URLs (talentbot.rasa_plugi
 default); a dead Sanic worker is replaced (talentbot.rasa_plugins.sanic_workers); request bodies are capped at 1 MiB
 (talentbot.rasa_plugins.rasa_body_limit); the HTTP API's conversation ids and bodies are checked and cleaned as the
 channels'
-input is (talentbot.rasa_plugins.rasa_api_input).
+input is (talentbot.rasa_plugins.rasa_api_input); `/health`, `/ready` and `/metrics` answer without the token, the
+metrics count every Sanic worker (talentbot.rasa_plugins.rasa_probes, rasa_metrics), and TALENTBOT_LOG_FORMAT=json
+makes the log lines JSON objects.
 """
 
 from __future__ import annotations
@@ -17,7 +19,16 @@ from __future__ import annotations
 import os
 import sys
 
-from talentbot.rasa_plugins import rasa_adapters, rasa_api_auth, rasa_api_input, rasa_body_limit, sanic_workers
+from talentbot.core.observability import logs, metrics
+from talentbot.rasa_plugins import (
+    rasa_adapters,
+    rasa_api_auth,
+    rasa_api_input,
+    rasa_body_limit,
+    rasa_metrics,
+    rasa_probes,
+    sanic_workers,
+)
 
 
 def main() -> None:
@@ -26,11 +37,15 @@ def main() -> None:
         sys.argv[1:] = rasa_api_auth.server_arguments(sys.argv[1:], os.environ)
     except ValueError as error:
         sys.exit(f"talentbot.wiring.rasa_server: {error}")
+    logs.configure()  # JSON lines from the start (warnings while Rasa is imported too), if asked for
+    metrics.prepare_multiprocess_dir()  # before any worker counts anything
     rasa_adapters.install()
     rasa_api_auth.install()
     rasa_api_input.install()
     rasa_body_limit.install()
     sanic_workers.install()
+    rasa_metrics.install()
+    rasa_probes.install()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

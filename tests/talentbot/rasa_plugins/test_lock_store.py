@@ -191,3 +191,53 @@ def test_the_timeouts_come_from_the_endpoint_settings():
 def test_a_timeout_that_is_not_a_positive_number_is_refused_at_start_up(value):
     with pytest.raises(ValueError, match="socket_timeout"):
         RedisLockStore(host="127.0.0.1", port=6390, socket_timeout=value)
+
+
+# --- a message waiting behind a dead one (issue 14: a host killed mid-conversation) --------------------------------
+
+
+async def waits_behind(store: RedisLockStore, dead_lifetime: float, lifetime: float, wait: float) -> float:
+    """A message that died with its process left its ticket; the user's next message (sent again at once) waits
+    for it. Returns how long that message waited for its turn."""
+    store.issue_ticket("web:a", dead_lifetime)  # never released
+    await asyncio.sleep(0.05)
+    started = time.monotonic()
+    async with store.lock("web:a", lock_lifetime=lifetime, wait_time_in_seconds=wait):
+        return time.monotonic() - started
+
+
+def test_a_message_behind_a_dead_ticket_is_served_when_both_tickets_expire_together(store, redis_fake):
+    """Upstream both tickets were dropped by the same clean-up, and the message waited for its own, gone ticket
+    forever (the user's message was never answered)."""
+    waited = asyncio.run(asyncio.wait_for(waits_behind(store, 0.3, 0.3, wait=0.5), timeout=5))
+    assert waited < 1.5
+    assert redis_fake.data == {}  # its new ticket was released with the lock
+
+
+def test_a_message_behind_a_dead_ticket_is_served_when_it_expires(store, redis_fake):
+    waited = asyncio.run(asyncio.wait_for(waits_behind(store, 0.3, 5.0, wait=0.1), timeout=5))
+    assert 0.2 < waited < 1.0
+    assert redis_fake.data == {}
+
+
+def test_a_message_whose_ticket_expires_still_waits_for_a_live_one(store, redis_fake):
+    """A new ticket goes to the back of the queue: a message handled meanwhile keeps the lock until it is done."""
+    order = []
+
+    async def both() -> None:
+        async def holder() -> None:
+            async with store.lock("web:a", lock_lifetime=10, wait_time_in_seconds=0.05):
+                order.append("holder starts")
+                await asyncio.sleep(0.6)
+                order.append("holder done")
+
+        async def waiter() -> None:
+            await asyncio.sleep(0.05)
+            async with store.lock("web:a", lock_lifetime=0.2, wait_time_in_seconds=0.05):
+                order.append("waiter runs")
+
+        await asyncio.gather(holder(), waiter())
+
+    asyncio.run(asyncio.wait_for(both(), timeout=5))
+    assert order == ["holder starts", "holder done", "waiter runs"]
+    assert redis_fake.data == {}

@@ -1,0 +1,49 @@
+# syntax=docker/dockerfile:1
+# talentbot: the action server (python -m talentbot.rasa_plugins.action_server): rasa-sdk behind the token check,
+# answering the Rasa server only. Build from the project root:
+#   docker build -f deploy/docker/actions.Dockerfile -t talentbot-actions .
+FROM python:3.10-slim-bookworm
+
+# TF_CPP_MIN_LOG_LEVEL, SQLALCHEMY_SILENCE_UBER_WARNING: as `make` sets them. MPLCONFIGDIR: matplotlib (imported
+# by Rasa) needs a writable folder. RASA_TELEMETRY_ENABLED=false: nothing leaves the host.
+ENV PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    SQLALCHEMY_SILENCE_UBER_WARNING=1 \
+    TF_CPP_MIN_LOG_LEVEL=2 \
+    RASA_TELEMETRY_ENABLED=false \
+    MPLCONFIGDIR=/tmp/matplotlib
+
+# The servers run as this user (uid 10001), never as root.
+RUN groupadd --system --gid 10001 talentbot \
+ && useradd --system --uid 10001 --gid talentbot --create-home --home-dir /home/talentbot \
+      --shell /usr/sbin/nologin talentbot
+
+WORKDIR /opt/talentbot
+
+# Every dependency at its requirements.lock version, with --no-deps so the lock alone decides (as `make venv`
+# does, with the same pinned installer tools: newer setuptools/wheel need a packaging that Rasa 3.6 cannot import).
+# The same lines in all three Dockerfiles, so the three images share these layers.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir pip==24.0 setuptools==70.3.0 wheel==0.45.1 \
+ && pip install --no-cache-dir --no-deps -r requirements.lock
+
+# The project, installed editable: talentbot/core/paths.py finds bot/, nlu_data/ and models/ beside the package.
+# var/ is the one folder the servers may write to (`talentbot serve prepare` writes var/credentials.yml).
+COPY . .
+RUN pip install --no-cache-dir --no-deps -e . \
+ && pip check \
+ && mkdir -p var \
+ && chown talentbot:talentbot var
+
+# Every route but /health (and /ready) needs Authorization: Bearer $ACTION_SERVER_TOKEN, set at run time; without
+# the token the server refuses to start.
+ENV ACTION_SERVER_HOST=0.0.0.0
+USER 10001:10001
+EXPOSE 5055
+
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+  CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:5055/health', timeout=4)"]
+
+CMD ["python", "-m", "talentbot.rasa_plugins.action_server", "--actions", "actions", "--port", "5055"]
