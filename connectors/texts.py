@@ -32,9 +32,7 @@ class Texts:
 def parse_texts(data: Mapping[str, Any]) -> Texts:
     """Checks that every text exists in all three languages, so a missing translation fails at start-up."""
     texts = data["texts"]
-    problems = i18n.incomplete(texts, "texts")
-    if problems:
-        raise ValueError("; ".join(problems))
+    i18n.require_complete({"texts": texts})
     return Texts(
         texts={name: {code: str(v).strip() for code, v in variants.items()} for name, variants in texts.items()},
         fallback_languages=dict(data["fallback_languages"]),

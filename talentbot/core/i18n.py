@@ -77,6 +77,14 @@ def read(path: Path) -> Mapping[str, Any]:
     return data
 
 
+def require_complete(sections: Mapping[str, Mapping[str, Any]], where: str = "") -> None:
+    """ValueError naming every text of `sections` (section name → entries) that lacks a language: a loader calls it
+    at start-up, so a missing translation stops the process rather than a user's reply."""
+    problems = [problem for section, entries in sections.items() for problem in incomplete(entries, section)]
+    if problems:
+        raise ValueError((f"{where}: " if where else "") + "; ".join(problems))
+
+
 @functools.lru_cache(maxsize=None)
 def load(path: Path) -> Mapping[str, Any]:
     """A text file's data, read once per process (the files change only with a deployment)."""

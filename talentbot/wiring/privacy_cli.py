@@ -119,6 +119,16 @@ class Stores:
 
 
 @contextlib.contextmanager
+def _opened(url: str) -> Iterator[Any]:
+    """An engine on one store for the length of a command step (erasing_engine: SQLite overwrites deleted rows)."""
+    engine = erasing_engine(url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
 def _environment(env: Mapping[str, str]) -> Iterator[None]:
     """`env` as os.environ while Rasa reads an endpoints file (it expands ${VARIABLES} from os.environ), without
     deprecation warnings (a timer's run would log them to the journal every day)."""
@@ -263,19 +273,13 @@ async def purge(stores: Stores, days: int, now: Optional[dt.datetime] = None) ->
     before = cutoff(days, now)
     report: Dict[str, Any] = {"retention_days": days, "cutoff": before.isoformat()}
     if stores.tracker_url is not None:
-        engine = erasing_engine(stores.tracker_url)
-        try:
+        with _opened(stores.tracker_url) as engine:
             purged = Conversations(engine).purge(before)
             report["conversations"] = {**asdict(purged), "log_flushed": flush_log(engine)}
-        finally:
-            engine.dispose()
     if stores.handoff_url is not None:
-        engine = erasing_engine(stores.handoff_url)
-        try:
+        with _opened(stores.handoff_url) as engine:
             removed = handoff.purge(engine, before)
             report["handoff"] = {**asdict(removed), "log_flushed": flush_log(engine)}
-        finally:
-            engine.dispose()
     if stores.state is not None:
         report["channel_state"] = asdict(await stores.state.purge(days * SECONDS_PER_DAY))
     if stores.locks is not None:
@@ -299,17 +303,11 @@ async def export(stores: Stores, sender_id: str, days: Optional[int] = None) -> 
         "log_lines": [],
     }
     if stores.tracker_url is not None:
-        engine = erasing_engine(stores.tracker_url)
-        try:
+        with _opened(stores.tracker_url) as engine:
             held["conversation_events"] = Conversations(engine).events_of(sender_id)
-        finally:
-            engine.dispose()
     if stores.handoff_url is not None:
-        engine = erasing_engine(stores.handoff_url)
-        try:
+        with _opened(stores.handoff_url) as engine:
             held["handoff_tickets"] = handoff.export_user(engine, sender_id)
-        finally:
-            engine.dispose()
     if stores.state is not None:
         held["channel_state"] = [{"key": k.key, "value": k.value, "expires_at": _at(k.expires_at)}
                                  for k in await stores.state.user_keys(sender_id)]
@@ -326,18 +324,12 @@ async def remaining(stores: Stores, sender_id: str) -> Dict[str, int]:
     left = {"conversation_events": 0, "handoff_tickets": 0, "handoff_messages": 0, "channel_state_keys": 0,
             "conversation_lock": 0, "log_lines": 0}
     if stores.tracker_url is not None:
-        engine = erasing_engine(stores.tracker_url)
-        try:
+        with _opened(stores.tracker_url) as engine:
             left["conversation_events"] = Conversations(engine).count(sender_id)
-        finally:
-            engine.dispose()
     if stores.handoff_url is not None:
-        engine = erasing_engine(stores.handoff_url)
-        try:
+        with _opened(stores.handoff_url) as engine:
             counted = handoff.count_user(engine, sender_id)
             left["handoff_tickets"], left["handoff_messages"] = counted.tickets, counted.messages
-        finally:
-            engine.dispose()
     if stores.state is not None:
         left["channel_state_keys"] = len(await stores.state.user_keys(sender_id))
     if stores.locks is not None:
@@ -353,19 +345,13 @@ async def delete(stores: Stores, sender_id: str) -> Dict[str, Any]:
     check_sender_id(sender_id)
     report: Dict[str, Any] = {"user": sender_id}
     if stores.handoff_url is not None:  # first: an open ticket stops the channels passing messages to Rasa
-        engine = erasing_engine(stores.handoff_url)
-        try:
+        with _opened(stores.handoff_url) as engine:
             removed = handoff.delete_user(engine, sender_id)
             report["handoff"] = {**asdict(removed), "log_flushed": flush_log(engine)}
-        finally:
-            engine.dispose()
     if stores.tracker_url is not None:
-        engine = erasing_engine(stores.tracker_url)
-        try:
+        with _opened(stores.tracker_url) as engine:
             report["conversation_events"] = Conversations(engine).delete(sender_id)
             report["conversation_log_flushed"] = flush_log(engine)
-        finally:
-            engine.dispose()
     if stores.state is not None:
         report["channel_state_keys"] = await stores.state.forget_user(sender_id)
     if stores.locks is not None:

@@ -43,10 +43,7 @@ class Texts:
 
 def parse_texts(data: Mapping[str, Any]) -> Texts:
     """Check the shape (every entry has all three languages) and wrap it."""
-    problems = [problem for section in CHECKED_SECTIONS
-                for problem in i18n.incomplete(data.get(section) or {}, section)]
-    if problems:
-        raise ValueError(f"{TEXTS_FILE.name}: " + "; ".join(problems))
+    i18n.require_complete({section: data.get(section) or {} for section in CHECKED_SECTIONS}, TEXTS_FILE.name)
     return Texts(data)
 
 

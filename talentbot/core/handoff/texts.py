@@ -18,9 +18,7 @@ CHECKED_SECTIONS = ("user", "saved_replies")
 def load_texts() -> Mapping[str, Any]:
     """The handoff's texts, refused at start-up when one lacks a language."""
     data = i18n.load(datafiles.TEXTS_FILE)
-    problems = [problem for section in CHECKED_SECTIONS for problem in i18n.incomplete(data[section], section)]
-    if problems:
-        raise ValueError(f"{datafiles.TEXTS_FILE}: " + "; ".join(problems))
+    i18n.require_complete({section: data[section] for section in CHECKED_SECTIONS}, str(datafiles.TEXTS_FILE))
     return data
 
 

@@ -69,3 +69,9 @@ def test_no_module_spells_out_the_language_codes_again():
               for path in sorted((paths.ROOT / folder).rglob("*.py"))
               for line in _language_tuples(path.read_text(encoding="utf-8"))]
     assert places == []
+
+
+def test_a_loader_refuses_a_file_with_a_missing_translation_naming_where():
+    i18n.require_complete({"user": {"queued": TEXT}})
+    with pytest.raises(ValueError, match=r"^handoff.yml: user.cancelled has no text for zh-Hans$"):
+        i18n.require_complete({"user": {"queued": TEXT, "cancelled": {"en": "OK", "zh-Hant": "好"}}}, "handoff.yml")
