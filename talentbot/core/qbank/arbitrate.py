@@ -12,6 +12,7 @@ settle.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Mapping, Sequence
 
 from talentbot.core.qbank.cues import Cues
 
@@ -49,7 +50,7 @@ ASK_SCHEME_INFO = "ask_scheme_info"
 SMALL_TALK = frozenset({"greet", "thank", "goodbye", "affirm", "deny"})
 KEEP = frozenset({BOT_CHALLENGE, "change_language", REQUEST_HUMAN})
 #: Intents for which `arbitrate` reads the user's facts (the adapter extracts them only for these).
-FACTS_MATTER = frozenset({CHECK_ELIGIBILITY}) | UNPLACED
+FACTS_MATTER = frozenset({CHECK_ELIGIBILITY, "inform"}) | UNPLACED
 
 
 def asks_since_when(text: str, cues: Cues) -> bool:
@@ -68,6 +69,25 @@ class Best:
 
     intent: str
     similarity: float
+
+
+#: Of the weighed candidates, those within this ratio of the best score are all "the bank's best" for arbitration.
+NEAR_BEST_RATIO = 0.9
+NEAR_BEST_COUNT = 3
+
+
+def best_of(weighed: Sequence[tuple[str, float]], similarity: Mapping[str, float],
+            intents: Mapping[str, str]) -> Best | None:
+    """The bank's best entry for arbitration: of the top candidates too close to tell apart by score (entry id,
+    weighed score), the one worded most like the message. Whether the message is a bank question at all is a
+    matter of wording; the scheme fit only decides which of several close entries answers it, later, with the
+    conversation's context (a question about Category A is not small talk because a general entry edged ahead)."""
+    if not weighed:
+        return None
+    top = weighed[0][1]
+    near = [entry for entry, score in weighed[:NEAR_BEST_COUNT] if score >= top * NEAR_BEST_RATIO]
+    chosen = max(near, key=lambda entry: similarity.get(entry, 0.0))
+    return Best(intents[chosen], similarity.get(chosen, 0.0))
 
 
 def arbitrate(intent: str, text: str, best: Best | None, cues: Cues, names_scheme: bool = False,
@@ -108,7 +128,13 @@ def arbitrate(intent: str, text: str, best: Best | None, cues: Cues, names_schem
             FALLBACK_SIMILARITY if intent == "nlu_fallback" else REWRITE_SIMILARITY)
         return best.intent if best.similarity >= floor else None
     if intent == "inform":
-        return best.intent if question and best.similarity >= QUESTION_NOT_ANSWER_SIMILARITY else None
+        if not question:
+            return None
+        if best.similarity >= QUESTION_NOT_ANSWER_SIMILARITY:
+            return best.intent
+        # "What degree do you need for the Technology Talent Admission Scheme?": a question about a scheme, worded
+        # unlike any entry, that states none of the user's facts is no answer to give the form: the scheme's answer
+        return ASK_SCHEME_INFO if names_scheme and not facts else None
     if intent in SMALL_TALK and question and best.similarity >= SMALL_TALK_QUESTION_SIMILARITY:
         return best.intent
     if intent in SMALL_TALK and best.similarity >= SMALL_TALK_SIMILARITY and question:

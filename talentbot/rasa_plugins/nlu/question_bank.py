@@ -26,7 +26,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from talentbot.core.eligibility_chat.extract import extract
 from talentbot.core.gazetteer import Gazetteer
 from talentbot.core.nlu_output import QUESTION_BANK_KEY
-from talentbot.core.qbank.arbitrate import FACTS_MATTER, Best, arbitrate, asks_since_when
+from talentbot.core.qbank.arbitrate import FACTS_MATTER, arbitrate, asks_since_when, best_of
 from talentbot.core.qbank.choose import Context, weigh
 from talentbot.core.qbank.cues import load_cues
 from talentbot.core.qbank.index import Document, Index
@@ -136,7 +136,7 @@ class QuestionBankRanker(GraphComponent):
         candidates = self._index.rank_features(unnamed_features(unnamed, schemes), self._config["ranking_length"])
         weighed = weigh(self._bank, candidates, Context(named=schemes))
         similarity = {c.id: c.similarity for c in candidates}
-        best = Best(self._intents[weighed[0][0].id], similarity[weighed[0][0].id]) if weighed else None
+        best = best_of([(entry.id, score) for entry, score in weighed], similarity, self._intents)
         intent = message.get(INTENT) or {}
         name = str(intent.get("name") or "")
         # only for these do the user's own facts matter (extracting them is the costly part)

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from talentbot.core.qbank.arbitrate import FALLBACK_SIMILARITY, REWRITE_SIMILARITY, Best, arbitrate, asks_since_when
+from talentbot.core.qbank.arbitrate import (
+    FALLBACK_SIMILARITY,
+    REWRITE_SIMILARITY,
+    Best,
+    arbitrate,
+    asks_since_when,
+    best_of,
+)
 from talentbot.core.qbank.cues import load_cues
 
 CUES = load_cues()
@@ -95,6 +102,16 @@ def test_a_question_taken_for_an_answer_goes_to_the_bank_unless_nothing_is_close
     assert arbitrate("inform", text, Best("ask_scheme_info", 0.10), CUES) is None
 
 
+def test_a_question_about_a_named_scheme_taken_for_an_answer_gets_the_scheme_s_answer_not_the_form() -> None:
+    text = "What degree do you need for the Technology Talent Admission Scheme?"
+    far = Best("ask_how_to_apply", 0.05)
+    assert arbitrate("inform", text, far, CUES, names_scheme=True) == "ask_scheme_info"
+    assert arbitrate("inform", text, far, CUES, names_scheme=False) is None  # no scheme: the facts are the answer
+    # facts of the user's own start the check with them, as before
+    assert arbitrate("inform", "I earn 3M, what about TTPS?", far, CUES, names_scheme=True, facts=True) is None
+    assert arbitrate("inform", "HKU, TTPS", far, CUES, names_scheme=True) is None  # no question: an answer
+
+
 def test_small_talk_that_asks_something_needs_a_less_close_entry() -> None:
     assert arbitrate("affirm", "ok and since when did that change?", Best("ask_scheme_info", 0.40), CUES) \
         == "ask_scheme_info"
@@ -144,3 +161,24 @@ def test_a_short_since_when_after_an_answer_goes_to_the_answer_action(text: str,
 def test_a_since_when_question_of_its_own_is_not_a_follow_up() -> None:
     assert not asks_since_when("Since when has IANG covered graduates of the GBA campuses in the Mainland?", CUES)
     assert not asks_since_when("How long does TTPS take?", CUES)
+
+
+INTENTS = {"study.dependant_university": "ask_dependants", "ttps.category_a_degree": "ask_scheme_info",
+           "tp.who": "ask_scheme_info", "fees.visa": "ask_fees"}
+
+
+def test_the_bank_s_best_for_arbitration_is_the_closest_wording_among_entries_too_close_to_call() -> None:
+    # 「咁A類係咪唔使學位㗎？」: a general entry edged ahead on score (no scheme named), but the Category A entry is
+    # worded like the message; judged on the general entry's wording alone the question looked like small talk
+    weighed = [("study.dependant_university", 0.00370), ("ttps.category_a_degree", 0.00368), ("tp.who", 0.00350)]
+    similarity = {"study.dependant_university": 0.26, "ttps.category_a_degree": 0.38, "tp.who": 0.36}
+    best = best_of(weighed, similarity, INTENTS)
+    assert best == Best("ask_scheme_info", 0.38)
+    assert arbitrate("deny", "咁A類係咪唔使學位㗎？", best, CUES) == "ask_scheme_info"
+
+
+def test_a_clear_leader_on_score_stays_the_bank_s_best_however_a_runner_up_is_worded() -> None:
+    weighed = [("fees.visa", 0.010), ("ttps.category_a_degree", 0.004)]
+    similarity = {"fees.visa": 0.30, "ttps.category_a_degree": 0.90}
+    assert best_of(weighed, similarity, INTENTS) == Best("ask_fees", 0.30)
+    assert best_of([], similarity, INTENTS) is None
