@@ -9,7 +9,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: venv deploy-tools lock train run test test-unit lint validate bench multihost clean wipe-local-data
+.PHONY: venv deploy-tools console-assets lock train run test test-unit lint validate bench soak multihost clean wipe-local-data
 
 venv: $(STAMP)
 
@@ -35,7 +35,7 @@ lock:
 train: venv
 	$(VENV)/bin/talentbot train
 
-run: venv
+run: venv console-assets
 	$(VENV)/bin/talentbot run
 
 # The compose linter the deployment tests run (tests/deploy/package-lock.json; npm ci only when the lock changed).
@@ -45,10 +45,25 @@ $(DEPLOY_TOOLS): tests/deploy/package-lock.json
 	npm ci --prefix tests/deploy --no-audit --no-fund --ignore-scripts --loglevel=error
 	@touch $@
 
-test: venv deploy-tools
+# The staff console's browser libraries (talentbot/console/vendor/package-lock.json: Chart.js for the insights
+# page), copied with their licences into talentbot/console/static/assets/vendor/ (not in git); npm ci only when the
+# lock changed. Without npm the page still works: its tables, no charts.
+CONSOLE_VENDOR := talentbot/console/vendor
+CONSOLE_ASSETS := talentbot/console/static/assets/vendor
+console-assets: $(CONSOLE_ASSETS)/chart.umd.js
+$(CONSOLE_ASSETS)/chart.umd.js: $(CONSOLE_VENDOR)/package-lock.json
+	@if ! command -v npm >/dev/null; then \
+	  echo "npm not found: the console's insights page will show its tables without charts"; exit 0; fi; \
+	npm ci --prefix $(CONSOLE_VENDOR) --no-audit --no-fund --ignore-scripts --loglevel=error && \
+	mkdir -p $(CONSOLE_ASSETS) && \
+	cp $(CONSOLE_VENDOR)/node_modules/chart.js/LICENSE.md $(CONSOLE_ASSETS)/LICENSE.md && \
+	cp $(CONSOLE_VENDOR)/node_modules/@kurkle/color/LICENSE.md $(CONSOLE_ASSETS)/LICENSE.kurkle-color.md && \
+	cp $(CONSOLE_VENDOR)/node_modules/chart.js/dist/chart.umd.js $@
+
+test: venv deploy-tools console-assets
 	bash scripts/test.sh
 
-test-unit: venv deploy-tools
+test-unit: venv deploy-tools console-assets
 	$(VENV)/bin/pytest -q -m "not server"
 
 # The lint and type gate (the first step of `make test`): ruff and mypy, configured in pyproject.toml.
@@ -59,8 +74,17 @@ lint: venv
 validate: venv
 	$(VENV)/bin/talentbot validate
 
+# The soak on three hosts (tools/bench/soak.py): `make bench` ends with one of SOAK_MINUTES (0 skips it); `make soak`
+# runs it alone (bench/reports/soak.json). As root with HAProxy, as `make multihost`; elsewhere both say why not.
+SOAK_MINUTES ?= 30
+SOAK_RATE ?= 10
+SOAK_WARMUP_MINUTES ?= 5
+
 bench: venv
-	$(PY) -m tools.bench
+	$(PY) -m tools.bench --soak-minutes $(SOAK_MINUTES)
+
+soak: venv
+	$(PY) -m tools.bench.soak --minutes $(SOAK_MINUTES) --rate $(SOAK_RATE) --warmup-minutes $(SOAK_WARMUP_MINUTES)
 
 # Three hosts (network namespaces, as root) behind HAProxy: coherence, pushes, throughput with 1-3 hosts, a host
 # killed and back (bench/reports/multihost.json; tools/multihost/). Needs HAProxy: scripts/install-system-deps.sh.

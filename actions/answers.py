@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.replies import reply_metadata
+from talentbot.core.analytics import outcome
 from talentbot.core.content import Content, Query, load_content, render, select
 from talentbot.core.content.model import ASK_CONTACT_OFFICE, LANGUAGES, SCHEMES
 from talentbot.core.content.render import DEFAULT_LANGUAGE, DETAIL_MORE, Reply, parse_payload
@@ -135,7 +136,8 @@ class ActionAnswer(Action):
             remembered = query.remembered_scheme if query.remembered_scheme in SCHEMES else None
             previous = self._bank.get(tracker.get_slot(ANSWER_QUESTION_SLOT) or "")
             if since_when_flag(tracker) and previous is not None and asks_about_previous(previous, candidates, schemes):
-                _send(dispatcher, render_changes(self._content, previous, language), language)
+                _send(dispatcher, render_changes(self._content, previous, language), language,
+                      outcome.answered(outcome.CHANGES, previous.id))
                 return []
             decision = decide(self._bank, candidates, Context(named=schemes, remembered=remembered, previous=previous))
             logger.info("question bank for intent %s: %s", query.intent, decision.scores[:3])
@@ -144,10 +146,12 @@ class ActionAnswer(Action):
                                          alternatives=decision.alternatives)
                 if decision.alternatives:
                     _send(dispatcher, render_choices(self._content, decision.alternatives, language,
-                                                     heading="did_you_mean_instead"), language)
+                                                     heading="did_you_mean_instead"), language,
+                          outcome.offered(outcome.AFTER_ANSWER, [e.id for e in decision.alternatives]))
                 return events
             if decision.choices:
-                _send(dispatcher, render_choices(self._content, decision.choices, language), language)
+                _send(dispatcher, render_choices(self._content, decision.choices, language), language,
+                      outcome.offered(outcome.ASKED_FIRST, [e.id for e in decision.choices]))
                 return []
         return self._say_content(dispatcher, [query], language)
 
@@ -162,7 +166,8 @@ class ActionAnswer(Action):
     ) -> List[EventType]:
         # the alternatives of a close call are offered in their own message, so they are not related buttons too
         related = [r for r in (self._bank.get(i) for i in entry.related) if r is not None and r not in alternatives]
-        _send(dispatcher, render_entry(self._content, entry, language, detail, related, offer_check), language)
+        _send(dispatcher, render_entry(self._content, entry, language, detail, related, offer_check), language,
+              outcome.answered(outcome.ENTRY, entry.id))
         scheme = entry.schemes[0] if len(entry.schemes) == 1 else None
         events: List[EventType] = [SlotSet(ANSWER_SCHEME_SLOT, scheme), SlotSet(ANSWER_QUESTION_SLOT, entry.id)]
         if scheme is not None and tracker.get_slot("scheme") != scheme:
@@ -190,7 +195,8 @@ class ActionAnswer(Action):
             logger.warning("action_answer ran for intent %r, which it does not answer", queries[0].intent)
             return []
         for answer in answers:
-            _send(dispatcher, render(self._content, answer, language), language)
+            reply = render(self._content, answer, language)
+            _send(dispatcher, reply, language, outcome.answered(outcome.CONTENT, reply.key) if reply.key else None)
         return [SlotSet(ANSWER_SCHEME_SLOT, answers[-1].scheme), SlotSet(ANSWER_QUESTION_SLOT, None)]
 
 
@@ -199,7 +205,8 @@ def _entity_values(tracker: Tracker, name: str) -> list[str]:
     return [str(e.get("value")) for e in entities if e.get("entity") == name and e.get("value")]
 
 
-def _send(dispatcher: CollectingDispatcher, reply: Reply, language: str) -> None:
-    """One message, naming its language for the channels (actions/replies.py)."""
+def _send(dispatcher: CollectingDispatcher, reply: Reply, language: str,
+          stated: outcome.Outcome | None = None) -> None:
+    """One message, naming its language for the channels and its outcome for analysis (actions/replies.py)."""
     dispatcher.utter_message(text=reply.text, buttons=[asdict(b) for b in reply.buttons],
-                             metadata=reply_metadata(language))
+                             metadata=reply_metadata(language, stated))

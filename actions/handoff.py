@@ -13,6 +13,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.replies import reply_metadata
+from talentbot.core.analytics.outcome import Outcome, handed_off
 from talentbot.core.handoff.policy import QueuePolicy, default_policy, handoff_message
 from talentbot.core.handoff.request import HandoffRequest, handoff_request
 from talentbot.core.handoff.store import TicketStore, process_store, utcnow
@@ -26,14 +27,15 @@ UNAVAILABLE_RESPONSE = "utter_human_contact"
 
 def open_ticket(
     store: TicketStore, request: HandoffRequest, conversation_id: str, policy: QueuePolicy
-) -> tuple[str, str]:
-    """Opens (or finds) the conversation's ticket; returns what to tell the user, and in which language (the
-    ticket's: one found open keeps the language it was opened in)."""
+) -> tuple[str, str, Outcome]:
+    """Opens (or finds) the conversation's ticket; returns what to tell the user, in which language (the
+    ticket's: one found open keeps the language it was opened in), and the outcome for analysis (the ticket)."""
     now = utcnow()
     ticket = store.open_ticket(conversation_id, request.channel, request.language, request.reason,
                                summary=request.summary, schemes=request.schemes, topics=request.topics, now=now)
     place = store.place_in_queue(ticket.id) if ticket.status == "waiting" else None
-    return handoff_reply(ticket.status, place, ticket.language, now, policy), ticket.language
+    return (handoff_reply(ticket.status, place, ticket.language, now, policy), ticket.language,
+            handed_off(ticket.id, ticket.status))
 
 
 def handoff_reply(status: str, place: Optional[int], language: str, now: dt.datetime, policy: QueuePolicy) -> str:
@@ -64,10 +66,11 @@ class ActionHandoff(Action):
             store = self._store
             if store is None:
                 store = await asyncio.to_thread(process_store)
-            text, language = await asyncio.to_thread(open_ticket, store, request, tracker.sender_id, self._policy)
+            text, language, outcome = await asyncio.to_thread(open_ticket, store, request, tracker.sender_id,
+                                                              self._policy)
         except Exception:
             logger.exception("could not open a handoff ticket for %s", pseudonym(tracker.sender_id))
             dispatcher.utter_message(response=UNAVAILABLE_RESPONSE)
             return []
-        dispatcher.utter_message(text=text, metadata=reply_metadata(language))
+        dispatcher.utter_message(text=text, metadata=reply_metadata(language, outcome))
         return [ConversationPaused()]

@@ -10,6 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.eligibility.tracker import form_state, language_of, send, today
+from talentbot.core.analytics import outcome as analytics
 from talentbot.core.eligibility_chat.render import Message, render_result
 from talentbot.core.eligibility_chat.slots import CANDIDATES_SLOT, TURN_SLOT
 from talentbot.core.eligibility_chat.texts import load_texts
@@ -30,9 +31,13 @@ class ActionEligibilityResult(Action):
         texts = load_texts()
         outcome = tracker.get_slot(TURN_SLOT)
         if outcome in (Outcome.STOPPED.value, Outcome.LEFT.value):
-            send(dispatcher, [Message(texts.get("messages", outcome, language))], language)
+            how = analytics.STOPPED if outcome == Outcome.STOPPED.value else analytics.LEFT
+            send(dispatcher, [Message(texts.get("messages", outcome, language))], language,
+                 analytics.eligibility_ended(how))
         else:
             state = form_state(tracker)
             evaluation = evaluate_slots(state.values, state.scope, today())
-            send(dispatcher, render_result(evaluation, language, texts), language)
+            statuses = {result.scheme: result.status for result in evaluation.results}
+            send(dispatcher, render_result(evaluation, language, texts), language,
+                 analytics.eligibility_ended(analytics.RESULT, statuses))
         return [SlotSet(TURN_SLOT, None), SlotSet(CANDIDATES_SLOT, None)]

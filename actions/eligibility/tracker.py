@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, List
+from typing import Any, List, Optional
 
 from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import reply_metadata
 from talentbot.core import i18n
+from talentbot.core.analytics.outcome import Outcome
 from talentbot.core.eligibility_chat.extract import scheme_entities
 from talentbot.core.eligibility_chat.render import ANSWER_ENTITY, Message
 from talentbot.core.eligibility_chat.slots import CANDIDATES_SLOT, FORM_NAME, FORM_SLOTS, SCOPE_SLOT, TURN_SLOT
@@ -72,11 +73,14 @@ def today() -> dt.date:
     return dt.date.today()
 
 
-def send(dispatcher: CollectingDispatcher, messages: List[Message], language: str) -> None:
-    """The messages, each naming its language for the channels (actions/replies.py)."""
-    for message in messages:
+def send(dispatcher: CollectingDispatcher, messages: List[Message], language: str,
+         outcome: Optional[Outcome] = None) -> None:
+    """The messages, each naming its language for the channels (actions/replies.py); the first also states the
+    `outcome` for analysis, when there is one."""
+    for index, message in enumerate(messages):
         buttons: List[Any] = [{"title": b.title, "payload": b.payload} for b in message.buttons]
-        dispatcher.utter_message(text=message.text, buttons=buttons, metadata=reply_metadata(language))
+        stated = outcome if index == 0 else None
+        dispatcher.utter_message(text=message.text, buttons=buttons, metadata=reply_metadata(language, stated))
 
 
 def slot_events(updates: dict) -> List[EventType]:

@@ -2,6 +2,18 @@
 # talentbot: the staff console (talentbot serve console; human handoff queue). Build from the project root:
 #   docker build -f deploy/docker/console.Dockerfile -t talentbot-console .
 # The same image runs `talentbot serve prepare` (queue database migrations, channel credentials) before the servers.
+
+# The console's browser libraries (Chart.js for the insights page), as `make console-assets` installs them: npm ci
+# from talentbot/console/vendor/package-lock.json, the files the page loads copied out with their licences. Only
+# those files reach the image below; Node itself does not.
+FROM node:22-bookworm-slim AS console-assets
+WORKDIR /build
+COPY talentbot/console/vendor/package.json talentbot/console/vendor/package-lock.json ./
+RUN npm ci --no-audit --no-fund --ignore-scripts --loglevel=error \
+ && mkdir vendor \
+ && cp node_modules/chart.js/dist/chart.umd.js node_modules/chart.js/LICENSE.md vendor/ \
+ && cp node_modules/@kurkle/color/LICENSE.md vendor/LICENSE.kurkle-color.md
+
 FROM python:3.10-slim-bookworm
 
 # TF_CPP_MIN_LOG_LEVEL, SQLALCHEMY_SILENCE_UBER_WARNING: as `make` sets them. MPLCONFIGDIR: matplotlib (imported
@@ -30,12 +42,14 @@ RUN pip install --no-cache-dir pip==24.0 setuptools==70.3.0 wheel==0.45.1 \
  && pip install --no-cache-dir --no-deps -r requirements.lock
 
 # The project, installed editable: talentbot/core/paths.py finds bot/, nlu_data/ and models/ beside the package.
-# var/ is the one folder the servers may write to (`talentbot serve prepare` writes var/credentials.yml).
+# var/ and spool/ are the folders the servers may write to (`talentbot serve prepare` writes var/credentials.yml;
+# spool/ is for the Rasa server's events spool: compose mounts a volume there, which starts as this folder).
 COPY . .
 RUN pip install --no-cache-dir --no-deps -e . \
  && pip check \
- && mkdir -p var \
- && chown talentbot:talentbot var
+ && mkdir -p var spool \
+ && chown talentbot:talentbot var spool
+COPY --from=console-assets /build/vendor/ talentbot/console/static/assets/vendor/
 
 # `talentbot serve` needs RASA_AUTH_TOKEN and ACTION_SERVER_TOKEN, and RASA_URL to reach the Rasa server.
 ENV STAFF_CONSOLE_HOST=0.0.0.0 \

@@ -32,12 +32,13 @@ RUN pip install --no-cache-dir pip==24.0 setuptools==70.3.0 wheel==0.45.1 \
  && pip install --no-cache-dir --no-deps -r requirements.lock
 
 # The project, installed editable: talentbot/core/paths.py finds bot/, nlu_data/ and models/ beside the package.
-# var/ is the one folder the servers may write to (`talentbot serve prepare` writes var/credentials.yml).
+# var/ and spool/ are the folders the servers may write to (`talentbot serve prepare` writes var/credentials.yml;
+# spool/ is for the Rasa server's events spool: compose mounts a volume there, which starts as this folder).
 COPY . .
 RUN pip install --no-cache-dir --no-deps -e . \
  && pip check \
- && mkdir -p var \
- && chown talentbot:talentbot var
+ && mkdir -p var spool \
+ && chown talentbot:talentbot var spool
 
 # The trained model (about 50 MB); Rasa's training cache is not kept.
 RUN talentbot train \

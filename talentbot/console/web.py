@@ -607,6 +607,12 @@ def build_app(store: TicketStore, directory: StaffDirectory, deliver: Deliver, t
         web.static("/static", PAGES / "assets"),
     ]
     app.add_routes(routes)
+    from talentbot.console.insights import add_insights  # here: that module builds on this one
+
+    add_insights(app)  # the supervisors' insights and content-gap pages
+    from talentbot.console.review import add_review  # here: that module builds on this one too
+
+    add_review(app)  # the supervisors' review queue of what the assistant did not understand
     return app
 
 

@@ -17,6 +17,12 @@ waits for no fsync (~2 ms per message on the event loop before). What is stored 
 Trade-off: after a power loss or OS crash (not a crash of Rasa) the last few committed turns may be missing;
 the file stays consistent. PostgreSQL (production) and in-memory SQLite keep Rasa's engine settings.
 
+With an event broker (bot/endpoints*.yml: talentbot.rasa_plugins.event_broker), Rasa's `save` first re-reads the
+conversation's latest session (query and deserialisation of every event, ~2.5 ms of CPU per message in a
+10-turn conversation, more as it grows) only to find which events are new; here `save` hands the broker the events it
+has just inserted instead (the same bodies, in the same order), once they are committed: the broker then costs the
+save about 0.2 ms.
+
 On PostgreSQL, replicas starting together take turns to create the database and tables
 (`one_creator_at_a_time`), instead of racing into duplicate-key errors and Rasa's 5 s retry.
 
@@ -142,17 +148,25 @@ class SQLTrackerStore(RasaSQLTrackerStore):
         return DialogueStateTracker.from_dict(sender_id, [json.loads(data) for data in rows], self.domain.slots)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        """Stores the tracker's events that are not stored yet (those past the latest session's stored count)."""
-        await self.stream_events(tracker)
+        """Stores the tracker's events that are not stored yet (those past the latest session's stored count), then
+        hands those same events to the event broker, if any.
+
+        Rasa's `save` first calls `stream_events`, which retrieves the whole latest session again (query and
+        deserialisation of every event) only to learn how many events are stored: the count this save reads anyway.
+        So the new events are published from here, with Rasa's message bodies, in Rasa's order, and only once they
+        are committed (a turn the store refused is not announced)."""
+        sender_id = tracker.sender_id
         with reporting(TRACKER_STORE), self.session_scope() as session:
-            stored = session.execute(self._statements.count_latest_session, {"sender_id": tracker.sender_id}).scalar()
-            rows = [_row(tracker.sender_id, event.type_name, event.as_dict())
-                    for event in itertools.islice(tracker.events, stored, None)]
-            if rows:
-                session.execute(self._statements.insert, rows)
+            stored = session.execute(self._statements.count_latest_session, {"sender_id": sender_id}).scalar()
+            new = [(event.type_name, event.as_dict()) for event in itertools.islice(tracker.events, stored, None)]
+            if new:
+                session.execute(self._statements.insert, [_row(sender_id, kind, data) for kind, data in new])
             session.commit()
+        if self.event_broker is not None:
+            for _, data in new:  # as Rasa's TrackerStore._stream_new_events builds them
+                self.event_broker.publish({"sender_id": sender_id, **data})
         if logger.isEnabledFor(logging.DEBUG):  # the conversation named by its pseudonym only
-            logger.debug("Tracker of %s stored to database", pseudonym(tracker.sender_id))
+            logger.debug("Tracker of %s stored to database", pseudonym(sender_id))
 
 
 def _row(sender_id: Text, type_name: Text, data: Dict[Text, Any]) -> Dict[Text, Any]:

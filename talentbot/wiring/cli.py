@@ -126,6 +126,14 @@ def build_parser() -> argparse.ArgumentParser:
     from talentbot.wiring.privacy_cli import add_privacy_commands
 
     add_privacy_commands(commands)  # `talentbot privacy purge|export|delete`
+
+    from talentbot.wiring.events_cli import add_events_commands
+
+    add_events_commands(commands)  # `talentbot events consume|purge`
+
+    from talentbot.wiring.review_cli import add_review_commands
+
+    add_review_commands(commands)  # `talentbot review report|...`
     return parser
 
 

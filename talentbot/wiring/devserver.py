@@ -25,6 +25,9 @@ from typing import Dict, Iterator, List, Mapping, Optional, Union
 import yaml
 
 from talentbot.core import parent_death, paths
+from talentbot.core.analytics.identity import SALT_VARIABLE as ANALYTICS_SALT_VARIABLE
+from talentbot.core.analytics.spool import FORWARD_VARIABLE as EVENTS_FORWARD_VARIABLE
+from talentbot.core.analytics.spool import SPOOL_VARIABLE as EVENTS_SPOOL_VARIABLE
 from talentbot.core.observability.logs import FORMAT_VARIABLE as LOG_FORMAT_VARIABLE
 from talentbot.core.observability.logs import SALT_VARIABLE as LOG_SALT_VARIABLE
 from talentbot.core.observability.logs import json_handler, wants_json
@@ -53,6 +56,13 @@ PRODUCTION_DEFAULTS = {
     "SANIC_WORKERS": "2",
     "CONNECTORS_STATE_URL": "redis://127.0.0.1:6379/1",  # channel dedup keys, tokens, windows (connectors/state.py)
     LOG_FORMAT_VARIABLE: "json",  # one JSON object per log line (talentbot/core/observability/logs.py)
+    # conversation events (bot/endpoints.production.yml: event_broker, talentbot/rasa_plugins/event_broker.py)
+    "RABBITMQ_HOST": "127.0.0.1",
+    "RABBITMQ_PORT": "5672",
+    "RABBITMQ_USERNAME": "guest",
+    "RABBITMQ_PASSWORD": "guest",
+    "RABBITMQ_EXCHANGE": "talentbot_events",
+    "RABBITMQ_QUEUE": "talentbot_events",
 }
 """Local PostgreSQL (trust auth) and Redis, as on the project's machines; any can be overridden in the environment."""
 
@@ -123,6 +133,7 @@ def credentials_for(env: Mapping[str, str]) -> Dict[str, object]:
 
 
 RASA, ACTIONS, CONSOLE = "Rasa server", "action server", "staff console"
+EVENTS = "events consumer"
 """The supervised servers' names (as the supervisor's log lines call them)."""
 
 
@@ -193,6 +204,7 @@ def assistant(
     logs: bool = True,
     console_port: Optional[int] = None,
     console: bool = True,
+    events_consumer: bool = False,
 ) -> Iterator[RunningAssistant]:
     """Starts the servers and waits until they answer; stops them on leaving, whatever happened.
 
@@ -213,6 +225,10 @@ def assistant(
     full_env["RASA_AUTH_TOKEN"] = token
     full_env["RASA_URL"] = f"http://127.0.0.1:{rasa_port}"
     full_env.setdefault("HANDOFF_DB_URL", f"sqlite:///{workdir.resolve() / 'handoff.sqlite3'}")
+    full_env.setdefault(EVENTS_SPOOL_VARIABLE, str(workdir.resolve() / "events-spool.sqlite3"))
+    # without a consumer (tests, the benchmark) events stay in that spool: a durable RabbitMQ queue no one reads
+    # would only grow
+    full_env.setdefault(EVENTS_FORWARD_VARIABLE, "1" if events_consumer else "0")
     # the servers' log lines name a conversation by the same keyed hash
     full_env[LOG_SALT_VARIABLE] = full_env.get(LOG_SALT_VARIABLE) or secrets.token_urlsafe(24)
     prepare_handoff_database(full_env["HANDOFF_DB_URL"])
@@ -254,6 +270,9 @@ def assistant(
                 metrics_env(full_env, workdir, "console"), workdir / "console.log" if logs else None,
                 ready_url=f"{console_url}/login",
             )
+        if events_consumer:  # no port: supervised only (talentbot/wiring/events_cli.py)
+            servers.start(EVENTS, [sys.executable, "-m", "talentbot.wiring.cli", "events", "consume", "--endpoints",
+                                   str(endpoints)], full_env, workdir / "events.log" if logs else None)
         wait_until_ready(action_health, actions)
         wait_until_ready(rasa_status, rasa)
         if console_process is not None:
@@ -413,12 +432,18 @@ def run(rasa_port: int = 5005, action_port: int = 5055, production: bool = False
     if production:
         env = production_env(env)
         endpoints = paths.ENDPOINTS_PRODUCTION
+    # production hashes sender ids with the deployment's secret salt only; without it the events wait in RabbitMQ
+    consume_events = not production or bool(env.get(ANALYTICS_SALT_VARIABLE))
+    if not consume_events:
+        env.setdefault(EVENTS_FORWARD_VARIABLE, "1")  # to RabbitMQ all the same, for a consumer run apart
+        print(f"{ANALYTICS_SALT_VARIABLE} is not set: the events consumer is not started (conversation events wait "
+              "in RabbitMQ until `talentbot events consume --production` runs with it).", file=sys.stderr, flush=True)
     signal.signal(signal.SIGTERM, _interrupt)
     print("Starting the action server and the Rasa server (about 30 s)...", flush=True)
     try:
         with assistant(
             model, paths.VAR, endpoints, env=env, rasa_port=rasa_port, action_port=action_port, token=token,
-            logs=False, console_port=console_port,
+            logs=False, console_port=console_port, events_consumer=consume_events,
         ) as running:
             base = f"http://localhost:{rasa_port}"
             store = f"PostgreSQL {env['DB_HOST']} + Redis lock store" if production else "SQLite trackers.db"

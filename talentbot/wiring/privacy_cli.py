@@ -3,19 +3,27 @@
 - `purge` (daily, deploy/systemd/talentbot-privacy-purge.timer; idempotent) deletes what is past the retention
   (TALENTBOT_RETENTION_DAYS, default 180 days): conversations whose last event is older (Rasa's tracker store), handoff
   tickets whose last activity is older, with their messages, channel state keys (none may outlive the retention),
-  Rasa's lock store's left-over locks, and log files under var/ not written to within it.
+  Rasa's lock store's left-over locks, log files under var/ not written to within it, and analytics rows of messages
+  sent before it; the masked texts kept on analytics rows, and the host's spooled events (raw events, texts
+  included), go after TALENTBOT_ANALYTICS_TEXT_DAYS (default 90; never later than the retention).
 - `export --user CHANNEL:ID` writes as JSON everything held about one user: the conversation's events, handoff
-  tickets and their messages, channel state keys, a left-over conversation lock, log lines naming them.
+  tickets and their messages, channel state keys, a left-over conversation lock, log lines naming them, the
+  analytics rows of the conversation (found by the keyed hash of the id: TALENTBOT_ANALYTICS_SALT, or the embedded
+  set-up's var/analytics-salt) and the events of the conversation still in this host's spool.
 - `delete --user CHANNEL:ID` removes all of it from every store (log lines: the id, and the pseudonym our own log
   lines use when TALENTBOT_LOG_SALT is set, masked), then checks that nothing is left (exit status 1 if something is).
+  Where analytics rows exist but their salt is not set, export and delete refuse (exit status 2) before touching
+  anything: those rows could not be found.
 
 The stores are the servers' own: the tracker store of the endpoints file (bot/endpoints.yml, or
 bot/endpoints.production.yml with `--production`, read with the environment as Rasa reads it), HANDOFF_DB_URL,
-CONNECTORS_STATE_URL, with `--production` the defaults of `talentbot run --production`. A store that does not exist
-yet (an SQLite file never created) holds nothing and is skipped. No analytics are kept apart from these: the
-console's figures are computed from the tickets, the servers' metrics name no user. Where Rasa's optional event
-broker is on (deploy/compose/endpoints.event-broker.yml), what its consumers keep is theirs to purge: a queue's
-messages cannot be deleted one user at a time (README "Personal data").
+CONNECTORS_STATE_URL, the analytics database (ANALYTICS_DB_URL, else the handoff queue's) and the host's events spool
+(TALENTBOT_EVENTS_SPOOL, default var/events-spool.sqlite3), with `--production` the defaults of `talentbot run
+--production`. A store that does not exist yet (an SQLite file never created) holds nothing and is skipped. The
+servers' metrics name no user. Not reached: RabbitMQ's queue (its messages cannot be deleted one user at a time; an
+event of the user in flight there can still become an analytics row after a delete: its `message-ttl` policy bounds
+that), and the spools of other hosts (each Rasa host or pod keeps its own, normally empty: events leave it as soon
+as RabbitMQ confirms them) (README "Personal data").
 """
 
 from __future__ import annotations
@@ -31,10 +39,13 @@ import sys
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterator, Mapping, Optional, TextIO, Tuple
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, TextIO, Tuple
 
 from connectors.state import PersonalData
 from talentbot.core import paths
+from talentbot.core.analytics import identity
+from talentbot.core.analytics.spool import Spool, spool_path
+from talentbot.core.analytics.store import AnalyticsStore, text_retention_days
 from talentbot.core.privacy import logs
 from talentbot.core.privacy import tickets as handoff
 from talentbot.core.privacy.conversations import Conversations
@@ -92,6 +103,9 @@ class Stores:
     locks: Optional[RedisLocks] = None
     logs_dir: Optional[Path] = None
     pseudonym: Optional[Callable[[str], str]] = None  # how our log lines name a conversation, when the salt is known
+    analytics_url: Optional[str] = None  # the database of the analytics table (analytics_messages)
+    analytics_salt: Optional[bytes] = None  # the key of its conversation hashes, when known
+    spool: Optional[Path] = None  # this host's spool of conversation events (an existing file)
 
     def log_aliases(self, sender_id: str) -> Tuple[str, ...]:
         return () if self.pseudonym is None else (self.pseudonym(sender_id),)
@@ -109,7 +123,19 @@ class Stores:
             "lock_store": None if self.locks is None else f"redis {self.locks.prefix}*",
             "logs": None if self.logs_dir is None else str(self.logs_dir),
             "log_pseudonyms": "masked too" if self.pseudonym is not None else "TALENTBOT_LOG_SALT unset: not masked",
+            "analytics": hidden(self.analytics_url),
+            "analytics_ids": ("found by their keyed hash" if self.analytics_salt is not None
+                              else f"{identity.SALT_VARIABLE} unset: not found"),
+            "events_spool": None if self.spool is None else str(self.spool),
         }
+
+    def analytics_unsearchable(self) -> bool:
+        """Whether analytics rows exist that no user's rows can be found among (their salt is not set)."""
+        if self.analytics_url is None or self.analytics_salt is not None:
+            return False
+        with _opened(self.analytics_url) as engine:
+            store = AnalyticsStore(engine)
+            return store.exists() and store.count() > 0
 
     async def close(self) -> None:
         if self.state is not None:
@@ -228,9 +254,40 @@ def state_store(env: Mapping[str, str]) -> Optional[PersonalData]:
     return SQLiteStateStore(path) if path.exists() else None
 
 
+def analytics_salt(env: Mapping[str, str], production: bool) -> Optional[bytes]:
+    """The key of the analytics table's conversation hashes, as `talentbot events consume` takes it:
+    TALENTBOT_ANALYTICS_SALT, else (not in production) the embedded set-up's salt file if there is one; never a new
+    one. None: not known here."""
+    if not (env.get(identity.SALT_VARIABLE) or "").strip():
+        salt_file = Path(env.get(identity.SALT_FILE_VARIABLE) or paths.VAR / "analytics-salt")
+        if production or not salt_file.exists():
+            return None
+        return _salt(env, production, salt_file)
+    return _salt(env, production, None)
+
+
+def _salt(env: Mapping[str, str], production: bool, salt_file: Optional[Path]) -> bytes:
+    try:
+        return identity.salt_from(env, production, salt_file)
+    except identity.SaltMissing as problem:
+        raise ValueError(str(problem)) from None
+
+
+def events_spool(endpoints: Path, env: Mapping[str, str]) -> Optional[Path]:
+    """The host's spool (the endpoints file's event_broker `spool`, else TALENTBOT_EVENTS_SPOOL, else
+    var/events-spool.sqlite3), None when there is none."""
+    import yaml
+
+    broker = (yaml.safe_load(endpoints.read_text(encoding="utf-8")) or {}).get("event_broker")
+    configured = broker.get("spool") if isinstance(broker, dict) else None
+    path = spool_path(str(configured) if configured else None, env)
+    return path if path.exists() else None
+
+
 def locate(production: bool = False, endpoints: Optional[Path] = None, env: Optional[Mapping[str, str]] = None,
            logs_dir: Optional[Path] = paths.VAR) -> Stores:
     """The stores the servers use with this environment (`production`: as `talentbot run --production` sets it)."""
+    from talentbot.core.analytics import db as analytics_db
     from talentbot.core.handoff import db
 
     environment = dict(os.environ if env is None else env)
@@ -247,6 +304,10 @@ def locate(production: bool = False, endpoints: Optional[Path] = None, env: Opti
         locks=lock_store(endpoints, environment),
         logs_dir=logs_dir,
         pseudonym=log_pseudonym(environment),
+        analytics_url=_sqlite_file(environment.get(analytics_db.URL_VARIABLE) or environment.get(db.URL_VARIABLE)
+                                   or db.DEFAULT_URL),
+        analytics_salt=analytics_salt(environment, production),
+        spool=events_spool(endpoints, environment),
     )
 
 
@@ -268,9 +329,14 @@ def _at(seconds: Optional[float]) -> Optional[str]:
     return None if seconds is None else dt.datetime.fromtimestamp(seconds, dt.timezone.utc).isoformat()
 
 
-async def purge(stores: Stores, days: int, now: Optional[dt.datetime] = None) -> Dict[str, Any]:
-    """Deletes everything whose last activity is older than the retention; what was deleted, per store."""
+async def purge(stores: Stores, days: int, now: Optional[dt.datetime] = None,
+                text_days: Optional[int] = None) -> Dict[str, Any]:
+    """Deletes everything whose last activity is older than the retention (`days`), and the analytics' kept texts and
+    the spooled events older than `text_days` (default TALENTBOT_ANALYTICS_TEXT_DAYS; at most `days`); what was
+    deleted, per store."""
     before = cutoff(days, now)
+    text_days = min(days, text_days if text_days is not None else text_retention_days())
+    texts_before = cutoff(text_days, now)
     report: Dict[str, Any] = {"retention_days": days, "cutoff": before.isoformat()}
     if stores.tracker_url is not None:
         with _opened(stores.tracker_url) as engine:
@@ -286,7 +352,40 @@ async def purge(stores: Stores, days: int, now: Optional[dt.datetime] = None) ->
         report["left_over_locks"] = stores.locks.purge()
     if stores.logs_dir is not None:
         report["log_files"] = logs.purge(stores.logs_dir, before)
+    if stores.analytics_url is not None:
+        with _opened(stores.analytics_url) as engine:
+            store = AnalyticsStore(engine)
+            if store.exists():
+                rows = store.purge_rows(before)  # first: the texts of rows deleted whole are not counted twice
+                report["analytics"] = {"text_days": text_days, "texts": store.purge_texts(texts_before),
+                                       "messages": rows, "log_flushed": flush_log(engine)}
+    if stores.spool is not None:
+        with _spool(stores.spool) as spool:
+            report["events_spool"] = {"events": spool.purge(texts_before.timestamp()), "log_flushed": spool.flush_log()}
     return report
+
+
+@contextlib.contextmanager
+def _spool(path: Path) -> Iterator[Spool]:
+    """The host's spool, erasing what it deletes, for the length of a command step."""
+    spool = Spool(path)
+    try:
+        spool.erasing()
+        yield spool
+    finally:
+        spool.close()
+
+
+def _spooled(spool: Spool, sender_id: str) -> List[Dict[str, Any]]:
+    return [{"spooled_at": _at(item.created), "event": _json_or_text(item.body), "headers": item.headers}
+            for item in spool.of_sender(sender_id)]
+
+
+def _json_or_text(body: str) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return body
 
 
 async def export(stores: Stores, sender_id: str, days: Optional[int] = None) -> Dict[str, Any]:
@@ -301,6 +400,8 @@ async def export(stores: Stores, sender_id: str, days: Optional[int] = None) -> 
         "channel_state": [],
         "conversation_lock": None,
         "log_lines": [],
+        "analytics_messages": [],
+        "spooled_events": [],
     }
     if stores.tracker_url is not None:
         with _opened(stores.tracker_url) as engine:
@@ -316,13 +417,21 @@ async def export(stores: Stores, sender_id: str, days: Optional[int] = None) -> 
     if stores.logs_dir is not None:
         held["log_lines"] = [asdict(mention) for mention in logs.mentions(
             stores.logs_dir, sender_id, stores.log_aliases(sender_id))]
+    if stores.analytics_url is not None and stores.analytics_salt is not None:
+        with _opened(stores.analytics_url) as engine:
+            store = AnalyticsStore(engine)
+            if store.exists():
+                held["analytics_messages"] = store.rows_of(sender_id, stores.analytics_salt)
+    if stores.spool is not None:
+        with _spool(stores.spool) as spool:
+            held["spooled_events"] = _spooled(spool, sender_id)
     return held
 
 
 async def remaining(stores: Stores, sender_id: str) -> Dict[str, int]:
     """How much is still held about the user, per store (all 0 after `delete`)."""
     left = {"conversation_events": 0, "handoff_tickets": 0, "handoff_messages": 0, "channel_state_keys": 0,
-            "conversation_lock": 0, "log_lines": 0}
+            "conversation_lock": 0, "log_lines": 0, "analytics_messages": 0, "spooled_events": 0}
     if stores.tracker_url is not None:
         with _opened(stores.tracker_url) as engine:
             left["conversation_events"] = Conversations(engine).count(sender_id)
@@ -336,6 +445,13 @@ async def remaining(stores: Stores, sender_id: str) -> Dict[str, int]:
         left["conversation_lock"] = int(stores.locks.held(sender_id) is not None)
     if stores.logs_dir is not None:
         left["log_lines"] = len(logs.mentions(stores.logs_dir, sender_id, stores.log_aliases(sender_id)))
+    if stores.analytics_url is not None and stores.analytics_salt is not None:
+        with _opened(stores.analytics_url) as engine:
+            store = AnalyticsStore(engine)
+            left["analytics_messages"] = store.count_of(sender_id, stores.analytics_salt) if store.exists() else 0
+    if stores.spool is not None:
+        with _spool(stores.spool) as spool:
+            left["spooled_events"] = len(spool.of_sender(sender_id))
     return left
 
 
@@ -358,6 +474,15 @@ async def delete(stores: Stores, sender_id: str) -> Dict[str, Any]:
         report["conversation_lock"] = stores.locks.forget(sender_id)
     if stores.logs_dir is not None:
         report["log_occurrences_masked"] = logs.redact(stores.logs_dir, sender_id, stores.log_aliases(sender_id))
+    if stores.spool is not None:  # before the analytics rows: a spooled event could become a row again
+        with _spool(stores.spool) as spool:
+            report["spooled_events"] = {"events": spool.forget(sender_id), "log_flushed": spool.flush_log()}
+    if stores.analytics_url is not None and stores.analytics_salt is not None:
+        with _opened(stores.analytics_url) as engine:
+            store = AnalyticsStore(engine)
+            if store.exists():
+                report["analytics_messages"] = {"messages": store.forget(sender_id, stores.analytics_salt),
+                                                "log_flushed": flush_log(engine)}
     report["left"] = await remaining(stores, sender_id)
     return report
 
@@ -371,8 +496,9 @@ def add_privacy_commands(commands: Any) -> None:
         "privacy", help="personal data (PDPO): purge what is past the retention, export or delete one user's data")
     actions = privacy.add_subparsers(dest="privacy_command", required=True)
     purge_ = actions.add_parser(
-        "purge", help="delete conversations, tickets, channel state and logs whose last activity is older than the "
-                      "retention (TALENTBOT_RETENTION_DAYS, default 180); safe to run again")
+        "purge", help="delete conversations, tickets, channel state, logs and analytics rows whose last activity is "
+                      "older than the retention (TALENTBOT_RETENTION_DAYS, default 180), and analytics texts and "
+                      "spooled events older than TALENTBOT_ANALYTICS_TEXT_DAYS (default 90); safe to run again")
     purge_.add_argument("--days", type=int, default=None, help="the retention (default TALENTBOT_RETENTION_DAYS)")
     export_ = actions.add_parser("export", help="write everything held about one user as JSON")
     export_.add_argument("--output", type=Path, default=None, help="a file (mode 0600) instead of standard output")
@@ -407,6 +533,9 @@ async def _run(args: argparse.Namespace, stores: Stores, stdout: TextIO) -> int:
                 raise ValueError("--days must be at least 1")
             _write_json({"stores": stores.describe(), **await purge(stores, days)}, None, stdout)
             return EXIT_OK
+        if stores.analytics_unsearchable():
+            raise ValueError(f"analytics rows are kept, but {identity.SALT_VARIABLE} (the events consumer's) is not "
+                             "set, so this user's rows cannot be found; set it and run the command again")
         if args.privacy_command == "export":
             _write_json(await export(stores, args.user), args.output, stdout)
             return EXIT_OK
@@ -425,6 +554,7 @@ def main(args: argparse.Namespace, stdout: Optional[TextIO] = None, stderr: Opti
         if getattr(args, "user", None) is not None:
             check_sender_id(args.user)
         retention_days()  # a bad TALENTBOT_RETENTION_DAYS is refused before anything is touched
+        text_retention_days()  # and a bad TALENTBOT_ANALYTICS_TEXT_DAYS
         stores = locate(args.production, args.endpoints, logs_dir=args.logs_dir)
         return asyncio.run(_run(args, stores, stdout))
     except ValueError as problem:

@@ -12,11 +12,15 @@ import yaml
 
 from connectors.registry import CHANNELS
 from talentbot.core import paths
+from talentbot.core.analytics.identity import SALT_VARIABLE as ANALYTICS_SALT
+from talentbot.core.analytics.spool import SPOOL_VARIABLE
+from talentbot.core.observability.logs import SALT_VARIABLE as LOG_SALT
+from talentbot.core.observability.metrics import MULTIPROCESS_VARIABLE
 from tests.deploy.validators import COMPOSE, DOCKERFILES, dclint, referenced_variables
 
-FILES = [COMPOSE / "compose.yaml", COMPOSE / "compose.event-broker.yaml"]
+FILES = [COMPOSE / "compose.yaml"]
 SECRETS = {"RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "DB_PASSWORD", "POSTGRES_PASSWORD", "RABBITMQ_PASSWORD",
-           "RABBITMQ_DEFAULT_PASS", "HANDOFF_DB_URL"} | {
+           "RABBITMQ_DEFAULT_PASS", "HANDOFF_DB_URL", LOG_SALT, ANALYTICS_SALT} | {
     name for spec in CHANNELS.values() for name in spec.required_env + spec.optional_env
     if not name.endswith("_API_BASE_URL")}
 
@@ -62,11 +66,9 @@ def test_only_the_tls_proxy_is_public(services: Dict[str, Dict[str, Any]]) -> No
     assert _published(services["proxy"]) == ["0.0.0.0:443:443"]
     assert _published(services["rasa"]) == ["127.0.0.1:5005:5005"]
     assert _published(services["console"]) == ["127.0.0.1:8080:8080"]
-    for name in ("actions", "postgres", "redis", "prepare"):
+    assert _published(services["rabbitmq"]) == ["127.0.0.1:15672:15672"]  # its management UI; AMQP is not published
+    for name in ("actions", "postgres", "redis", "prepare", "events", "purge"):
         assert _published(services[name]) == [], name
-    broker = load(COMPOSE / "compose.event-broker.yaml")["services"]
-    for service in broker.values():
-        assert all(port.startswith("127.0.0.1:") for port in _published(service))
 
 
 def test_the_proxy_passes_only_the_chat_paths() -> None:
@@ -96,18 +98,52 @@ def test_secrets_come_from_the_env_file_only(services: Dict[str, Dict[str, Any]]
 
 def test_the_rasa_server_gets_every_variable_its_endpoints_files_read(services: Dict[str, Dict[str, Any]]) -> None:
     rasa = _environment(services["rasa"])
+    assert "command" not in services["rasa"]  # the image's: bot/endpoints.production.yml, the event broker included
     assert referenced_variables(paths.ENDPOINTS_PRODUCTION) <= set(rasa)
-    broker = _environment(load(COMPOSE / "compose.event-broker.yaml")["services"]["rasa"])
-    assert referenced_variables(COMPOSE / "endpoints.event-broker.yml") <= set(rasa) | set(broker)
     assert rasa["ACTION_SERVER_URL"] == "http://actions:5055/webhook"
     assert rasa["CONNECTORS_STATE_URL"].startswith("redis://redis:6379/")
+    assert rasa["RABBITMQ_HOST"] == "rabbitmq"
 
 
-def test_the_event_broker_endpoints_are_the_production_endpoints_plus_the_broker() -> None:
-    with_broker = load(COMPOSE / "endpoints.event-broker.yml")
-    assert with_broker.pop("event_broker")["type"] == "pika"
-    assert with_broker == load(paths.ENDPOINTS_PRODUCTION), (
-        "bot/endpoints.production.yml changed: deploy/compose/endpoints.event-broker.yml must match it")
+def test_the_events_consumer_reads_the_queue_the_rasa_server_publishes_to(services: Dict[str, Dict[str, Any]]) -> None:
+    events, rasa = services["events"], _environment(services["rasa"])
+    assert events["command"] == ["talentbot", "events", "consume", "--production"]
+    assert events["image"] == services["console"]["image"] and events["build"] == services["console"]["build"]
+    env = _environment(events)
+    broker = {"event_broker": load(paths.ENDPOINTS_PRODUCTION)["event_broker"]}
+    broker_variables = set(re.findall(r"\$\{(\w+)\}", yaml.safe_dump(broker)))
+    assert broker_variables and all(env[name] == rasa[name] for name in broker_variables)
+    assert env["HANDOFF_DB_URL"] == rasa["HANDOFF_DB_URL"]  # the analytics table is in the queue's database
+    assert env[ANALYTICS_SALT] == rasa[ANALYTICS_SALT]
+    assert events["deploy"]["replicas"] == "${EVENTS_CONSUMERS:-1}"
+    assert {"postgres", "prepare", "rabbitmq"} <= set(events["depends_on"])
+
+
+def test_the_spool_is_a_volume_the_purge_reaches_too(services: Dict[str, Dict[str, Any]]) -> None:
+    """A volume: what RabbitMQ has not confirmed survives a new Rasa container (an image update); the daily purge
+    (profile `purge`, run by cron) mounts it to delete old events, and purges the rest of the stores."""
+    rasa, purge = services["rasa"], services["purge"]
+    spool = _environment(rasa)[SPOOL_VARIABLE]
+    assert _environment(purge)[SPOOL_VARIABLE] == spool
+    folder = str(Path(spool).parent)
+    assert f"events-spool:{folder}" in rasa["volumes"] and f"events-spool:{folder}" in purge["volumes"]
+    assert "events-spool" in load(COMPOSE / "compose.yaml")["volumes"]
+    assert purge["profiles"] == ["purge"] and purge["restart"] == "no"
+    script = " ".join(purge["command"])
+    assert "talentbot privacy purge --production" in script and "talentbot events purge --production" in script
+    assert "$$?" in script  # compose would interpolate a single $
+    assert {"HANDOFF_DB_URL", "CONNECTORS_STATE_URL", "REDIS_HOST", "TALENTBOT_RETENTION_DAYS",
+            "TALENTBOT_ANALYTICS_TEXT_DAYS"} <= set(_environment(purge))
+    cron = re.search(r"^#\s+(\S+ \S+ \S+ \S+ \S+) root (docker compose .*)$",
+                     (COMPOSE / "compose.yaml").read_text(encoding="utf-8"), re.MULTILINE)
+    assert cron and "--profile purge run --rm purge" in cron[2]
+
+
+def test_every_server_adds_up_its_workers_metrics_and_logs_one_pseudonym(services: Dict[str, Dict[str, Any]]) -> None:
+    for name in ("rasa", "actions", "console"):
+        env = _environment(services[name])
+        assert env[MULTIPROCESS_VARIABLE].startswith("/tmp/"), name  # writable in every image (the container's /tmp)
+        assert env[LOG_SALT] == "${TALENTBOT_LOG_SALT:?set TALENTBOT_LOG_SALT in the env file}", name
 
 
 def test_each_server_gets_what_it_needs_and_no_more(services: Dict[str, Dict[str, Any]]) -> None:
@@ -115,7 +151,9 @@ def test_each_server_gets_what_it_needs_and_no_more(services: Dict[str, Dict[str
                 if not name.endswith("_API_BASE_URL")}
     for name in ("rasa", "console", "prepare"):  # channels start (rasa), reply (console), are listed (prepare)
         assert channels <= set(_environment(services[name])), name
-    assert set(_environment(services["actions"])) == {"HANDOFF_DB_URL", "ACTION_SERVER_TOKEN"}
+    assert set(_environment(services["actions"])) == {"HANDOFF_DB_URL", "ACTION_SERVER_TOKEN", LOG_SALT,
+                                                      MULTIPROCESS_VARIABLE}
+    assert ANALYTICS_SALT not in _environment(services["console"])
     console = _environment(services["console"])
     assert console["RASA_URL"] == "http://rasa:5005"
     assert {"RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "HANDOFF_DB_URL", "CONNECTORS_STATE_URL"} <= set(console)

@@ -77,11 +77,14 @@ def test_each_image_installs_and_runs_as_the_project_does(name: str) -> None:
 
 
 def test_the_three_images_share_their_dependency_layers() -> None:
-    """The same instructions up to the project's install, so the three builds reuse one set of layers."""
+    """The same instructions up to the project's install, so the three builds reuse one set of layers (in the final
+    stage: the console's image builds its browser libraries in a stage of its own before it)."""
     prefixes = []
     for path in DOCKERFILES.values():
         steps = [(step["instruction"], step["value"]) for step in instructions(path)
                  if step["instruction"] != "COMMENT"]
+        final = max(i for i, (instruction, _value) in enumerate(steps) if instruction == "FROM")
+        steps = steps[final:]
         end = next(i for i, (instruction, value) in enumerate(steps) if instruction == "RUN" and "-e ." in value)
         prefixes.append(steps[: end + 1])
     assert prefixes[0] == prefixes[1] == prefixes[2]

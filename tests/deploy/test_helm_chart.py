@@ -14,10 +14,13 @@ import yaml
 
 from connectors.registry import CHANNELS
 from talentbot.core import paths
+from talentbot.core.analytics.identity import SALT_VARIABLE as ANALYTICS_SALT
+from talentbot.core.analytics.spool import SPOOL_VARIABLE
+from talentbot.core.observability.logs import SALT_VARIABLE as LOG_SALT
+from talentbot.core.observability.metrics import MULTIPROCESS_VARIABLE
 from talentbot.wiring.devserver import credentials_for
 from tests.deploy.validators import (
     CHART,
-    COMPOSE,
     DOCKERFILES,
     EVERYTHING_ON,
     REQUIRED_VALUES,
@@ -28,6 +31,7 @@ from tests.deploy.validators import (
     env_names,
     helm_lint,
     manifests,
+    pod_spec,
     referenced_variables,
     render_chart,
     schema_errors,
@@ -35,7 +39,8 @@ from tests.deploy.validators import (
 
 VALUE_SETS = {"defaults": REQUIRED_VALUES, "everything on": EVERYTHING_ON}
 PORTS = {"rasa": 5005, "actions": 5055, "console": 8080}
-SECRET_VARIABLES = {"RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "DB_PASSWORD", "RABBITMQ_PASSWORD"} | {
+SALTS = {LOG_SALT: "log-salt", ANALYTICS_SALT: "analytics-salt"}
+SECRET_VARIABLES = {"RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "DB_PASSWORD", "RABBITMQ_PASSWORD", *SALTS} | {
     name for spec in CHANNELS.values() for name in spec.required_env + spec.optional_env
     if not name.endswith("_API_BASE_URL")
 }
@@ -65,9 +70,13 @@ def test_every_rendered_manifest_is_a_valid_kubernetes_object(objects: List[Dict
 
 def test_the_release_has_a_deployment_service_and_disruption_budget_per_component(
         objects: List[Dict[str, Any]]) -> None:
-    for kind in ("Deployment", "Service", "PodDisruptionBudget"):
-        assert sorted(component(item) for item in by_kind(objects, kind).values()) == ["actions", "console", "rasa"]
+    for kind in ("Deployment", "PodDisruptionBudget"):
+        assert sorted(component(item) for item in by_kind(objects, kind).values()) == [
+            "actions", "console", "events", "rasa"]
+    # a Service per server; the events consumers listen on nothing
+    assert sorted(component(item) for item in by_kind(objects, "Service").values()) == ["actions", "console", "rasa"]
     assert [component(item) for item in by_kind(objects, "Job").values()] == ["prepare"]
+    assert [component(item) for item in by_kind(objects, "CronJob").values()] == ["purge"]
     assert by_kind(objects, "Secret") == {}  # secrets are the operator's Secret, never rendered from values
 
 
@@ -112,7 +121,7 @@ def test_values_that_break_the_schema_are_refused(bad: Dict[str, Any]) -> None:
     assert refused.value.kind == "HelmValuesError"
 
 
-@pytest.mark.parametrize("missing", ["existingSecret", "postgresql", "redis"])
+@pytest.mark.parametrize("missing", ["existingSecret", "postgresql", "redis", "rabbitmq"])
 def test_a_release_without_its_secret_or_stores_is_refused(missing: str) -> None:
     values = {key: value for key, value in REQUIRED_VALUES.items() if key != missing}
     with pytest.raises(HelmFailure, match="is required") as refused:
@@ -122,7 +131,8 @@ def test_a_release_without_its_secret_or_stores_is_refused(missing: str) -> None
 
 def test_probes_ask_health_for_liveness_and_ready_for_readiness(objects: List[Dict[str, Any]]) -> None:
     for name, _pod, container in containers(objects):
-        if name == "prepare":
+        if name not in PORTS:  # the prepare Job, the events consumers and the purge answer no HTTP
+            assert "ports" not in container and "livenessProbe" not in container, name
             continue
         assert container["ports"] == [{"name": "http", "containerPort": PORTS[name], "protocol": "TCP"}]
         assert container["livenessProbe"]["httpGet"] == {"path": "/health", "port": "http"}
@@ -164,11 +174,84 @@ def _rasa(objects: List[Dict[str, Any]]) -> Dict[str, Any]:
 def test_the_rasa_server_gets_every_variable_its_endpoints_file_reads(objects: List[Dict[str, Any]]) -> None:
     rasa = _rasa(objects)
     endpoints = rasa["command"][rasa["command"].index("--endpoints") + 1]
-    source = (COMPOSE / "endpoints.event-broker.yml" if endpoints.startswith("/etc/talentbot/")
-              else paths.ROOT / endpoints)
-    missing = referenced_variables(source) - set(env_names(rasa))
+    assert endpoints == "bot/endpoints.production.yml"  # the image's own: the event broker included
+    missing = referenced_variables(paths.ROOT / endpoints) - set(env_names(rasa))
     assert not missing
     assert {"HANDOFF_DB_URL", "CONNECTORS_STATE_URL", "RASA_AUTH_TOKEN"} <= set(env_names(rasa))
+
+
+def _env(container: Dict[str, Any]) -> Dict[str, Dict[str, Any]]:
+    return {variable["name"]: variable for variable in container.get("env", [])}
+
+
+def _volume_at(pod: Dict[str, Any], container: Dict[str, Any], path: str) -> Dict[str, Any]:
+    """The pod volume mounted at `path` (or at the folder holding it) in the container."""
+    mounts = {mount["mountPath"]: mount for mount in container.get("volumeMounts", [])}
+    folder = path if path in mounts else str(Path(path).parent)
+    volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
+    return dict(volumes[mounts[folder]["name"]])
+
+
+def test_every_rasa_pod_spools_events_in_an_emptydir_of_its_own(everything: List[Dict[str, Any]]) -> None:
+    """values.yaml rasa.eventsSpool says why an emptyDir (and not a StatefulSet's volume claim per pod)."""
+    pod, rasa = next((pod, container) for name, pod, container in containers(everything) if name == "rasa")
+    spool = _env(rasa)[SPOOL_VARIABLE]["value"]
+    assert spool.endswith(".sqlite3")
+    assert _volume_at(pod, rasa, spool)["emptyDir"] == {"sizeLimit": "2Gi"}
+    assert by_kind(everything, "StatefulSet") == {}
+
+
+def test_every_server_adds_up_its_workers_metrics_in_an_emptydir(objects: List[Dict[str, Any]]) -> None:
+    for name, pod, container in containers(objects):
+        if name not in PORTS:
+            assert MULTIPROCESS_VARIABLE not in _env(container), name
+            continue
+        folder = _env(container)[MULTIPROCESS_VARIABLE]["value"]
+        assert _volume_at(pod, container, folder)["emptyDir"] == {}, name
+
+
+def test_the_salts_come_from_the_secret_only_and_are_never_optional(objects: List[Dict[str, Any]]) -> None:
+    needs = {"rasa": {LOG_SALT, ANALYTICS_SALT}, "actions": {LOG_SALT}, "console": {LOG_SALT},
+             "events": {ANALYTICS_SALT}, "prepare": set(), "purge": set()}
+    for name, _pod, container in containers(objects):
+        env = _env(container)
+        assert set(SALTS) & set(env) == needs[name], name
+        for variable in set(SALTS) & set(env):
+            assert env[variable]["valueFrom"] == {"secretKeyRef": {"name": "talentbot", "key": SALTS[variable]}}
+    values = yaml.safe_load((CHART / "values.yaml").read_text(encoding="utf-8"))
+    assert values["secretKeys"]["logSalt"] == "log-salt" and values["secretKeys"]["analyticsSalt"] == "analytics-salt"
+
+
+def referenced_variables_of(section: Dict[str, Any]) -> set[str]:
+    return set(re.findall(r"\$\{(\w+)\}", yaml.safe_dump(section)))
+
+
+def test_the_events_consumers_read_the_queue_the_rasa_server_publishes_to(everything: List[Dict[str, Any]]) -> None:
+    deployment = by_kind(everything, "Deployment")["talentbot-events"]
+    assert deployment["spec"]["replicas"] == 3
+    [consumer] = pod_spec(deployment)["containers"]
+    assert consumer["command"] == ["talentbot", "events", "consume", "--production"]
+    env, rasa = _env(consumer), _env(_rasa(everything))
+    broker = yaml.safe_load(paths.ENDPOINTS_PRODUCTION.read_text(encoding="utf-8"))["event_broker"]
+    for variable in referenced_variables_of(broker):
+        assert env[variable] == rasa[variable], variable  # the same RabbitMQ, exchange and queue as the publisher
+    assert env["RABBITMQ_EXCHANGE"]["value"] == "talent_events" and env["RABBITMQ_QUEUE"]["value"] == "talent_analytics"
+    assert env["HANDOFF_DB_URL"] == rasa["HANDOFF_DB_URL"]  # the analytics table is in the queue's database
+    assert {"RASA_AUTH_TOKEN", "ACTION_SERVER_TOKEN", "TELEGRAM_TOKEN"}.isdisjoint(env)
+
+
+def test_a_daily_cronjob_runs_both_purges_with_the_retention_of_the_values(everything: List[Dict[str, Any]]) -> None:
+    cronjob = by_kind(everything, "CronJob")["talentbot-purge"]["spec"]
+    assert (cronjob["schedule"], cronjob["timeZone"], cronjob["concurrencyPolicy"]) == (
+        "0 3 * * *", "Asia/Hong_Kong", "Forbid")
+    [purge] = pod_spec(by_kind(everything, "CronJob")["talentbot-purge"])["containers"]
+    script = " ".join(purge["command"])
+    assert "talentbot privacy purge --production" in script and "talentbot events purge --production" in script
+    env = _env(purge)
+    assert env["TALENTBOT_RETENTION_DAYS"]["value"] == "120" and env["TALENTBOT_ANALYTICS_TEXT_DAYS"]["value"] == "60"
+    assert {"HANDOFF_DB_URL", "DB_HOST", "REDIS_HOST", "CONNECTORS_STATE_URL"} <= set(env)  # every store it purges
+    switched_off = manifests(render_chart({**REQUIRED_VALUES, "purge": {"enabled": False}}))
+    assert by_kind(switched_off, "CronJob") == {}
 
 
 def test_the_console_reaches_the_rasa_server_and_the_queue(objects: List[Dict[str, Any]]) -> None:
@@ -212,12 +295,11 @@ def test_the_channels_file_is_the_one_talentbot_serve_prepare_writes(everything:
     assert _credentials(manifests(render_chart(REQUIRED_VALUES))) == credentials_for({})
 
 
-def test_with_rabbitmq_the_rasa_server_reads_the_endpoints_file_with_the_event_broker(
-        everything: List[Dict[str, Any]]) -> None:
+def test_the_rasa_server_reads_its_channels_from_the_configmap(everything: List[Dict[str, Any]]) -> None:
     config = by_kind(everything, "ConfigMap")["talentbot-rasa"]
-    assert config["data"]["endpoints.yml"] == (COMPOSE / "endpoints.event-broker.yml").read_text(encoding="utf-8")
+    assert set(config["data"]) == {"credentials.yml"}
     rasa = _rasa(everything)
-    assert rasa["command"][rasa["command"].index("--endpoints") + 1] == "/etc/talentbot/endpoints.yml"
+    assert rasa["command"][rasa["command"].index("--credentials") + 1] == "/etc/talentbot/credentials.yml"
     mounts = {mount["mountPath"]: mount for mount in rasa["volumeMounts"]}
     assert mounts["/etc/talentbot"]["readOnly"] is True
 
@@ -250,10 +332,12 @@ def test_images_and_commands_are_the_dockerfiles(everything: List[Dict[str, Any]
     from dockerfile_parse import DockerfileParser
 
     for name, _pod, container in containers(everything):
-        image = "console" if name == "prepare" else name
+        image = "console" if name in ("prepare", "events", "purge") else name  # one image for the CLI's commands
         assert container["image"] == f"registry.example.gov.hk/talentbot/talentbot-{image}:1.2.3"
         if name == "prepare":
             assert container["command"] == ["talentbot", "serve", "prepare"]
+            continue
+        if name not in DOCKERFILES:  # the consumers and the purge: above
             continue
         parser = DockerfileParser(path=str(DOCKERFILES[name]))
         cmd = yaml.safe_load(next(i["value"] for i in parser.structure if i["instruction"] == "CMD"))

@@ -37,13 +37,14 @@ REQUIRED_VALUES: Dict[str, Any] = {
     "existingSecret": "talentbot",
     "postgresql": {"host": "postgres.db.svc"},
     "redis": {"host": "redis.db.svc"},
+    "rabbitmq": {"host": "rabbitmq.db.svc"},
 }
-"""The least a release needs: a Secret and the stores' hosts."""
+"""The least a release needs: a Secret and the stores' hosts (RabbitMQ: the production endpoints' event broker)."""
 
 EVERYTHING_ON: Dict[str, Any] = {
     **REQUIRED_VALUES,
     "image": {"registry": "registry.example.gov.hk/talentbot", "tag": "1.2.3", "pullSecrets": [{"name": "regcred"}]},
-    "rabbitmq": {"enabled": True, "host": "rabbitmq.db.svc"},
+    "rabbitmq": {"host": "rabbitmq.db.svc", "exchange": "talent_events", "queue": "talent_analytics"},
     "channels": {"wechat": {"enabled": True}, "telegram": {"enabled": True}, "whatsapp": {"enabled": True}},
     "corsOrigins": "https://www.example.gov.hk",
     "serviceAccount": {"create": True},
@@ -54,7 +55,9 @@ EVERYTHING_ON: Dict[str, Any] = {
     "networkPolicy": {"enabled": True},
     "rasa": {"replicaCount": 3, "extraEnv": [{"name": "LOG_LEVEL", "value": "INFO"}],
              "nodeSelector": {"pool": "chat"}, "tolerations": [{"key": "chat", "operator": "Exists"}],
-             "podAnnotations": {"example/annotation": "1"}},
+             "podAnnotations": {"example/annotation": "1"}, "eventsSpool": {"sizeLimit": "2Gi"}},
+    "events": {"replicaCount": 3, "extraEnv": [{"name": "LOG_LEVEL", "value": "INFO"}]},
+    "purge": {"schedule": "0 3 * * *", "timeZone": "Asia/Hong_Kong", "retentionDays": 120, "analyticsTextDays": 60},
 }
 """Every optional part of the chart switched on."""
 
@@ -133,11 +136,17 @@ def component(item: Dict[str, Any]) -> str:
     return str(item["metadata"]["labels"]["app.kubernetes.io/component"])
 
 
+def pod_spec(item: Dict[str, Any]) -> Dict[str, Any]:
+    """The pod spec of a Deployment, a Job or a CronJob."""
+    spec = item["spec"]["jobTemplate"]["spec"] if item["kind"] == "CronJob" else item["spec"]
+    return dict(spec["template"]["spec"])
+
+
 def containers(objects: List[Dict[str, Any]]) -> Iterator[tuple[str, Dict[str, Any], Dict[str, Any]]]:
-    """(component, pod spec, container) of every Deployment and Job."""
+    """(component, pod spec, container) of every Deployment, Job and CronJob."""
     for item in objects:
-        if item["kind"] in ("Deployment", "Job"):
-            pod = item["spec"]["template"]["spec"]
+        if item["kind"] in ("Deployment", "Job", "CronJob"):
+            pod = pod_spec(item)
             for container in pod["containers"]:
                 yield component(item), pod, container
 

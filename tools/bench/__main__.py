@@ -14,6 +14,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tools.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
     parser.add_argument("--out", type=Path, default=paths.ROOT / "bench" / "reports" / "latest.json")
+    parser.add_argument("--soak-minutes", type=float, default=30.0,
+                        help="length of the soak on three hosts (tools/bench/soak.py); 0 skips it")
     return parser.parse_args(argv)
 
 

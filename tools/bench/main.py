@@ -19,7 +19,7 @@ from talentbot.core import paths
 from talentbot.rasa_plugins.tracker_store import sqlite_endpoint
 from talentbot.wiring.devserver import ServerSet, assistant, free_port, production_env, wait_until_ready
 from talentbot.wiring.training import ensure_model
-from tools.bench import handoff, load, long_message, questions
+from tools.bench import cluster_steps, handoff, load, long_message, questions
 from tools.bench.conversations import EXAMPLES, run_examples
 from tools.bench.procs import tree_rss_mb
 from tools.bench.wechat import measure_wechat_path
@@ -207,6 +207,10 @@ def summarise(report: Dict) -> Dict:
             f"{rules['evaluate_profile']['mean_us']:.0f} / {rules['evaluate_profile']['p95_us']:.0f}")
         summary["university matching: µs per name (mean / p95)"] = (
             f"{rules['match_university']['mean_us']:.0f} / {rules['match_university']['p95_us']:.0f}")
+    summary.update(cluster_steps.summary(report))
+    capacity_lines = (report.get("capacity") or {}).get("summary") or {}
+    summary.update({f"capacity: {key}": value for key, value in capacity_lines.items()})
+    summary.update((report.get("events_cost") or {}).get("summary") or {})
     return summary
 
 
@@ -235,6 +239,20 @@ def main(args: argparse.Namespace) -> int:
         report["starter"] = measure_starter(args.quick, work)
         print("7/7 eligibility rules...", flush=True)
         report["eligibility"] = eligibility_bench()
+        print("+ three hosts behind HAProxy: 1, 2, 3 hosts, a host killed (make multihost)...", flush=True)
+        report["multihost"] = cluster_steps.multihost(args.quick, model)
+        print("+ capacity model: CPU, PostgreSQL and Redis work per message (tools/bench/capacity.py)...", flush=True)
+        from tools.bench import capacity
+
+        report["capacity"] = capacity.step(model, args.quick, work)
+        print("+ conversation events on vs off, embedded and production, runs alternated (events_cost.py)...",
+              flush=True)
+        from tools.bench import events_cost
+
+        report["events_cost"] = events_cost.step(args.quick, work, model)
+        soak_minutes = getattr(args, "soak_minutes", 30.0)
+        print(f"+ soak on three hosts, {soak_minutes:g} min (make soak)...", flush=True)
+        report["soak"] = cluster_steps.soak(soak_minutes, model)
     finally:
         report["summary"] = summarise(report)
         args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -91,13 +91,15 @@ def main(argv: List[str]) -> int:
     parser.add_argument("--before", type=float, default=15.0, help="seconds of traffic before the kill")
     parser.add_argument("--down", type=float, default=20.0, help="seconds the host stays down")
     parser.add_argument("--after", type=float, default=20.0, help="seconds of traffic after it is back")
+    parser.add_argument("--model", type=Path, help="a trained model (default: models/'s for the current inputs, "
+                        "trained first if missing; `make bench` passes the one it has)")
     parser.add_argument("--out", type=Path, default=REPORT)
     args = parser.parse_args(argv)
     found = problems()
     if found:
         print("make multihost cannot run here: " + "; ".join(found), file=sys.stderr)
         return 2
-    model = ensure_model()
+    model = args.model.resolve() if args.model else ensure_model()
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="talentbot-multihost-") as folder:
         with running_cluster(model, Path(folder), hosts=args.hosts, workers=args.workers) as cluster:

@@ -48,6 +48,8 @@ import httpx
 import yaml
 
 from talentbot.core import paths
+from talentbot.core.analytics.spool import FORWARD_VARIABLE as EVENTS_FORWARD_VARIABLE
+from talentbot.core.analytics.spool import SPOOL_VARIABLE as EVENTS_SPOOL_VARIABLE
 from talentbot.wiring.devserver import (
     ServerSet,
     action_server_command,
@@ -522,8 +524,10 @@ def machine_lock(log: Log) -> Iterator[None]:
 
 
 def host_env(base: Dict[str, str], number: int, database: str, token: str, haproxy_port: int,
-             workers: int) -> Dict[str, str]:
-    """`talentbot run --production`'s environment for host `number`: its stores at the bridge address."""
+             workers: int, workdir: Path) -> Dict[str, str]:
+    """`talentbot run --production`'s environment for host `number`: its stores at the bridge address, and its own
+    events spool in `workdir` (a spool is one host's: the hosts never share one SQLite file), kept there, since no
+    events consumer runs here (as `talentbot.wiring.devserver.assistant` does for servers started without one)."""
     ip = host_ip(number)
     return production_env({
         **base,
@@ -538,6 +542,7 @@ def host_env(base: Dict[str, str], number: int, database: str, token: str, hapro
         "ACTION_SERVER_URL": f"http://127.0.0.1:{ACTION_PORT}/webhook",
         "RASA_URL": f"http://{GATEWAY}:{haproxy_port}",  # the console and pushes reach Rasa through HAProxy
         "STAFF_CONSOLE_HOST": ip, "STAFF_CONSOLE_PORT": str(CONSOLE_PORT),
+        EVENTS_SPOOL_VARIABLE: str(workdir.resolve() / "events-spool.sqlite3"), EVENTS_FORWARD_VARIABLE: "0",
     })
 
 
@@ -576,7 +581,7 @@ def running_cluster(model: Path, workdir: Path, hosts: int = 3, workers: int = 1
             for number in range(1, hosts + 1):
                 folder = workdir / f"h{number}"
                 folder.mkdir(exist_ok=True)
-                env = host_env(base, number, database, token, haproxy.port, workers)
+                env = host_env(base, number, database, token, haproxy.port, workers, folder)
                 members.append(Host(number, env, model, credentials, folder, console=number == 1))
             started = time.monotonic()
             for host in members:

@@ -16,7 +16,7 @@
 {{- end -}}
 {{- end -}}
 
-{{/* A component's resource name: <fullname>-rasa, -actions, -console, -prepare. */}}
+{{/* A component's resource name: <fullname>-rasa, -actions, -console, -events, -prepare, -purge. */}}
 {{- define "talentbot.componentName" -}}
 {{- printf "%s-%s" (include "talentbot.fullname" .ctx | trunc 54 | trimSuffix "-") .component -}}
 {{- end -}}
@@ -110,6 +110,39 @@ app.kubernetes.io/managed-by: {{ .ctx.Release.Service }}
   value: {{ .Values.redis.lockDb | quote }}
 - name: CONNECTORS_STATE_URL
   value: {{ printf "redis://%s:%v/%v" .Values.redis.host .Values.redis.port .Values.redis.stateDb | quote }}
+{{- end -}}
+
+{{/* RabbitMQ: bot/endpoints.production.yml's event broker, and the events consumers' queue. */}}
+{{- define "talentbot.env.rabbitmq" -}}
+- name: RABBITMQ_HOST
+  value: {{ required "rabbitmq.host is required (the event broker of bot/endpoints.production.yml)" .Values.rabbitmq.host | quote }}
+- name: RABBITMQ_PORT
+  value: {{ .Values.rabbitmq.port | quote }}
+- name: RABBITMQ_USERNAME
+  value: {{ .Values.rabbitmq.username | quote }}
+{{ include "talentbot.secretEnv" (dict "ctx" . "name" "RABBITMQ_PASSWORD" "key" .Values.secretKeys.rabbitmqPassword) }}
+- name: RABBITMQ_EXCHANGE
+  value: {{ .Values.rabbitmq.exchange | quote }}
+- name: RABBITMQ_QUEUE
+  value: {{ .Values.rabbitmq.queue | quote }}
+{{- end -}}
+
+{{/* The salts: from the Secret only, never defaulted (a pod whose Secret lacks one does not start). */}}
+{{- define "talentbot.env.logSalt" -}}
+{{ include "talentbot.secretEnv" (dict "ctx" . "name" "TALENTBOT_LOG_SALT" "key" .Values.secretKeys.logSalt) }}
+{{- end -}}
+
+{{- define "talentbot.env.analyticsSalt" -}}
+{{ include "talentbot.secretEnv" (dict "ctx" . "name" "TALENTBOT_ANALYTICS_SALT" "key" .Values.secretKeys.analyticsSalt) }}
+{{- end -}}
+
+{{/* prometheus-client's multi-process folder (talentbot/core/observability/metrics.py): every Sanic worker's values,
+added up by /metrics of whichever answers; the `metrics` emptyDir, emptied by the server when it starts. */}}
+{{- define "talentbot.metricsDir" -}}/opt/talentbot/metrics{{- end -}}
+
+{{- define "talentbot.env.metrics" -}}
+- name: PROMETHEUS_MULTIPROC_DIR
+  value: {{ include "talentbot.metricsDir" . | quote }}
 {{- end -}}
 
 {{- define "talentbot.env.rasaToken" -}}

@@ -120,6 +120,8 @@ async function refreshQueue() {
     for (const [reason, count] of Object.entries(stats.per_reason)) items.push(["Reason: " + reason, count]);
     list.replaceChildren(...items.flatMap(([term, value]) => [el("dt", term), el("dd", value)]));
     document.getElementById("stats").hidden = false;
+    document.getElementById("insights-link").hidden = false;  // the figures' own pages (insights.js)
+    document.getElementById("review-link").hidden = false;  // what the assistant did not understand (review.js)
   }
 }
 

@@ -21,9 +21,22 @@ def test_upgrade_head_matches_the_models(database_url: str) -> None:
         db.upgrade(engine)  # idempotent: every start-up runs it
         with engine.connect() as connection:
             differences = compare_metadata(MigrationContext.configure(connection), metadata)
-        assert differences == []
+        # the database is shared with other stores (talentbot.core.analytics, its own migrations): only what the
+        # handoff migrations own is compared
+        assert [d for d in differences if not _another_store_s_table(d)] == []
     finally:
         engine.dispose()
+
+
+def _another_store_s_table(difference: object) -> bool:
+    """A table (or an index of a table) in the database that the handoff models do not have."""
+    if not isinstance(difference, tuple):
+        return False
+    if difference[0] == "remove_table":
+        return difference[1].name not in metadata.tables
+    if difference[0] == "remove_index":
+        return difference[1].table.name not in metadata.tables
+    return False
 
 
 def test_downgrade_to_base_removes_the_tables(database_url: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from talentbot.core import paths
+from talentbot.core.analytics.store import DEFAULT_TEXT_RETENTION_DAYS
 from talentbot.core.privacy.retention import DEFAULT_RETENTION_DAYS
 from talentbot.core.qbank.choose import Context, decide
 from talentbot.core.qbank.index import Index, documents_from
@@ -55,3 +56,9 @@ def test_the_note_states_the_retention_who_sees_it_and_how_to_ask(shipped: tuple
     assert "转人工" in entry.answer["zh-Hans"]
     assert entry.source == ("https://www.elegislation.gov.hk/hk/cap486", "https://www.hkengage.gov.hk")
     assert entry.schemes == () and entry.intent == "ask_contact_office"
+
+
+def test_the_note_states_how_long_the_texts_kept_for_statistics_are_kept(shipped: tuple[Bank, Index]) -> None:
+    entry = shipped[0].by_id[ENTRY]
+    days = str(DEFAULT_TEXT_RETENTION_DAYS)  # `talentbot events purge`'s default: change the note with it
+    assert all(days in (entry.more or {})[language] for language in entry.answer)
