@@ -9,11 +9,12 @@ its turn's summary), so a turn is one message, not about nine. Then:
 
 - ``forward: pika`` (production, `bot/endpoints.production.yml`): a sender in this process claims spooled events,
   publishes them through Rasa's `PikaEventBroker` to RabbitMQ (a fanout exchange, durable queues, the event JSON as
-  the body, persistent delivery, as Rasa's own), and removes them once RabbitMQ confirmed them (publisher confirms). The
-  other settings are `PikaEventBroker`'s own: ``url`` (host), ``port``, ``username``, ``password``, ``queues``,
-  ``exchange_name`` (give each deployment its own: every queue bound to a fanout exchange gets every event published
-  to it, and Rasa's default ``rasa-exchange`` is shared by every Rasa server on the broker). TALENTBOT_EVENTS_FORWARD=0
-  keeps the events in the spool all the same (servers started without a consumer: tests, the benchmark).
+  the body, persistent delivery, as Rasa's own; or with ``batch: true`` one message per send, below), and removes them
+  once RabbitMQ confirmed them (publisher confirms). The other settings are `PikaEventBroker`'s own: ``url``
+  (host), ``port``, ``username``, ``password``, ``queues``, ``exchange_name`` (give each deployment its own: every
+  queue bound to a fanout exchange gets every event published to it, and Rasa's default ``rasa-exchange`` is shared by
+  every Rasa server on the broker). TALENTBOT_EVENTS_FORWARD=0 keeps the events in the spool all the same (servers
+  started without a consumer: tests, the benchmark).
 - no ``forward`` (the embedded set-up, `bot/endpoints.yml`): the spool is the outbox; `talentbot events consume`
   reads it directly. Nothing else needs to run.
 
@@ -29,17 +30,24 @@ process of the host runs next.
 
 The turn summary: Rasa publishes a turn's events one by one in one go (no await in between), so they are spooled
 together at the end of the event loop's current step. There the user message's event gets the summary of its turn
-in a header (talentbot.core.analytics.turns), made from all the turn's events whichever are sent on. Each message is
-one event with exactly Rasa's body, so any other consumer of Rasa events reads them as usual (with ``event_types:
-all``, it gets every event, as from Rasa's own Pika broker). Sending several events per message would save RabbitMQ
-and the consumer a little more, but no consumer of Rasa's format could read it; with one message per turn there was
-nothing left worth it (tools/bench/events_cost.py).
+in a header (talentbot.core.analytics.turns), made from all the turn's events whichever are sent on.
 
-Costs: one small SQLite transaction per stored turn on the event loop (WAL mode, no fsync per commit); Rasa's own
-price of any broker: the tracker store reads the conversation once more per turn to find the new events; and with
-RabbitMQ, about 0.3 ms of CPU per event (spooled, published with aio-pika, confirmed, removed; a turn has about 9
-events), done SEND_DELAY_S after the turn so that its reply goes out first. tests/e2e/test_events.py measures the
-outage behaviour, tools/bench/events_cost.py the cost.
+Messages: by default each is one event with exactly Rasa's body, so any other consumer of Rasa events reads them as
+usual (with ``event_types: all`` it gets every event, as from Rasa's own Pika broker). ``batch: true`` (the production
+endpoints) makes each send one message of the events it claimed, their bodies unchanged one per line
+(talentbot.core.analytics.batches): a message costs RabbitMQ and, above all, the consumer's aio-pika the same whatever
+it holds (measured: ~1.4 ms of the consumer's CPU and ~0.6 ms of RabbitMQ's per message; batched, ~0.45 and ~0.2 ms
+per turn), which only our consumer reads.
+
+Costs (tools/bench/events_cost.py, part of `make bench`): on the event loop, the turn's events handed over by the
+tracker store with no second read of the conversation, its summary and one small SQLite transaction per turn (WAL
+mode, no fsync per commit), about 0.1 ms; with RabbitMQ, a send of what gathered SEND_DELAY_S after the turn (so its
+reply goes out first): claimed, published as one message, confirmed, removed; 0.3-0.5 ms of CPU per turn in all
+(measured alone at 20 turns/s, within the noise of a turn's ~5 ms there). The consumer then needs ~0.3 ms and
+RabbitMQ ~0.15 ms per turn. Before (every event, one message each, and Rasa's second read), that was ~15 ms of CPU per
+message on the machine, and 13-17 % of the throughput of 16 senders on 2 cores. With and without the broker side by
+side, p95 and throughput now differ by no more than the noise (README, "Conversation events and analytics").
+tests/e2e/test_events.py measures the outage behaviour.
 """
 
 from __future__ import annotations
@@ -74,9 +82,11 @@ ALL_EVENTS = "all"
 BATCH = 200
 """Events claimed and published at once."""
 
-SEND_DELAY_S = 0.25
+SEND_DELAY_S = 1.0
 """How long new events wait before they are sent: the reply of the turn that stored them goes out first, and the
-events of the turns stored meanwhile are sent with them."""
+events of the turns stored meanwhile are sent with them (with ``batch: true`` in the same message: at 20 turns/s a
+send every second instead of every 0.25 s made 21 messages of 440 turns instead of 73, for that much less work in
+this process, RabbitMQ and the consumer; analytics are a second later)."""
 
 IDLE_S = 1.0
 """How often an idle sender looks at the spool (events of other processes, leases run out); new events of its own
@@ -355,7 +365,7 @@ class RabbitMQ:
                                    app_id=self._pika.rasa_environment, delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
         try:
             result = await asyncio.wait_for(exchange.publish(message, ""), PUBLISH_TIMEOUT_S)
-        except (asyncio.TimeoutError, Exception) as error:
+        except Exception as error:  # a timeout, or the connection lost meanwhile
             _retrieve_orphans(channel)
             return [], error
         if not _confirmed(result):

@@ -55,6 +55,10 @@ BATCH = 200
 BATCH_WAIT_S = 0.2
 """How long a batch waits to fill before it is stored anyway."""
 
+SPOOL_WAIT_S = 1.0
+"""How long a consumer of the spool that has caught up waits before it looks again: a claim, a store and a removal a
+second (on a file the Rasa server writes to) instead of one per turn; rows are a second later."""
+
 PREFETCH = 400
 """Unacknowledged messages RabbitMQ hands one consumer: two batches, so the next fills while one is stored."""
 
@@ -265,8 +269,8 @@ async def consume_spool(consumer: Consumer, source: SpoolSource) -> None:
             else:
                 await asyncio.to_thread(spool.release, [spooled.id for spooled in batch])
                 continue
-            if len(batch) < BATCH:  # caught up: let the next batch gather (a few transactions a second on a file the
-                await consumer._stopped_within(BATCH_WAIT_S)  # Rasa server writes to, not one per turn)
+            if len(batch) < BATCH:  # caught up: let the next batch gather
+                await consumer._stopped_within(SPOOL_WAIT_S)
     finally:
         spool.close()
 

@@ -85,7 +85,7 @@ def summarise(results: List[Dict[str, Any]]) -> Dict[str, Any]:
 def offline(items: List[Dict[str, Any]]) -> Dict[str, Any]:
     """Right fact of the bank's own choice, and top-1/top-3 entry accuracy where items name their entry."""
     from talentbot.core.content.loader import load_content
-    from talentbot.core.qbank.choose import Context, decide, weigh
+    from talentbot.core.qbank.choose import Context, decide, entries_of, weigh
     from talentbot.core.qbank.index import Index, documents_from
     from talentbot.core.qbank.loader import load_bank
     from talentbot.core.qbank.render import render_entry
@@ -99,7 +99,8 @@ def offline(items: List[Dict[str, Any]]) -> Dict[str, Any]:
         remembered: Optional[str] = None
         previous = None
         for turn in item["turns"]:
-            candidates, schemes = index.rank(turn["user"])
+            schemes = default_masker()(turn["user"])[1]
+            candidates, _ = index.rank(turn["user"], also=entries_of(bank, schemes))
             context = Context(named=schemes, remembered=remembered, previous=previous)
             decision = decide(bank, candidates, context)
             language = _language(turn)

@@ -30,7 +30,7 @@ USER, ACTION, BOT, SLOT = "user", "action", "bot", "slot"
 ANALYSED_EVENTS = frozenset({USER})
 """The events `talentbot events consume` reads: user messages, each with its turn's summary (records.rows_from makes
 a row of nothing else). The event broker sends only these unless configured otherwise (its ``event_types``): a
-turn is one message instead of about nine, and replies, slot values and action events stay out of the queue."""
+turn is one event to spool and send instead of about nine, and replies and slot values stay out of the queue."""
 
 ACTION_LISTEN = "action_listen"
 LANGUAGE_SLOT = "language"

@@ -48,7 +48,12 @@ UNPLACED = frozenset({"nlu_fallback", "out_of_scope"})
 FOLLOW_UP_REST_CHARS = 24
 ASK_SCHEME_INFO = "ask_scheme_info"
 SMALL_TALK = frozenset({"greet", "thank", "goodbye", "affirm", "deny"})
-KEEP = frozenset({BOT_CHALLENGE, "change_language", REQUEST_HUMAN})
+KEEP = frozenset({REQUEST_HUMAN})
+#: "Are you a bot?" and "answer in English" stand unless the message says none of these cues, asks something and is
+#: close to a bank question: 「聽講暑假會慢好多，係咪真㗎？」 asks whether a fact is true,
+#: 「孩子不认识繁体字，有没有衔接课程？」 about schools.
+KEEP_IF_SAID = {BOT_CHALLENGE: ("about_assistant", "challenge"),
+                "change_language": ("language_request",)}
 #: Intents for which `arbitrate` reads the user's facts (the adapter extracts them only for these).
 FACTS_MATTER = frozenset({CHECK_ELIGIBILITY, "inform"}) | UNPLACED
 
@@ -98,6 +103,11 @@ def arbitrate(intent: str, text: str, best: Best | None, cues: Cues, names_schem
     `since_when`: `asks_since_when(text, cues)`, when the caller has it already."""
     if intent in KEEP:
         return None
+    if intent in KEEP_IF_SAID:
+        if best is None or not cues.has("question", text) or any(cues.has(k, text) for k in KEEP_IF_SAID[intent]):
+            return None
+        floor = IN_SCOPE_SIMILARITY if names_scheme else SMALL_TALK_QUESTION_SIMILARITY
+        return best.intent if best.similarity >= floor else None
     if since_when is None:
         since_when = asks_since_when(text, cues)
     if intent in SMALL_TALK | UNPLACED | {"inform", CHECK_ELIGIBILITY} and since_when:

@@ -117,6 +117,9 @@ def decide(bank: Bank, candidates: Sequence[Candidate], context: Context) -> Dec
     best_entry, best = weighed[0]
     if not context.named and not context.remembered:
         siblings = [e for e, s in weighed[1:] if s >= best * SIBLING_RATIO and _siblings(e, best_entry)]
+        general = [e for e, s in weighed[1:MAX_CHOICES + 1] if s >= best * SIBLING_RATIO and not e.schemes]
+        if siblings and general:  # a close entry for every scheme answers without asking which one
+            return Decision(answer=general[0], scores=scores)
         if siblings:
             return Decision(choices=(best_entry, *siblings[:MAX_CHOICES - 1]), scores=scores)
     close = [e for e, s in weighed[1:MAX_CHOICES] if s >= best * CLOSE_RATIO and not _same_answer(e, best_entry)]
@@ -126,6 +129,12 @@ def decide(bank: Bank, candidates: Sequence[Candidate], context: Context) -> Dec
             return Decision(answer=nearest[0], scores=scores)
         return Decision(answer=best_entry, alternatives=tuple(close), scores=scores)
     return Decision(answer=best_entry, scores=scores)
+
+
+def entries_of(bank: Bank, schemes: Sequence[str]) -> tuple[str, ...]:
+    """The entries about any of these schemes (ids): a message naming the scheme ranks them whatever the others."""
+    wanted = set(schemes)
+    return tuple(e.id for e in bank.entries if wanted & set(e.schemes)) if wanted else ()
 
 
 def asks_about_previous(previous: QuestionEntry | None, candidates: Sequence[Candidate],

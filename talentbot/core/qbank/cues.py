@@ -14,7 +14,7 @@ from talentbot.core.qbank.text import fold
 
 CUES_FILE = Path(__file__).resolve().parent / "data" / "cues.yml"
 KINDS = ("question", "assessment", "assessment_weak", "human", "challenge", "filler", "condition",
-         "since_when")
+         "since_when", "about_assistant", "language_request")
 _LATIN = re.compile(r"[a-z]")
 _NOT_WORD = re.compile(r"[\W_]+")
 

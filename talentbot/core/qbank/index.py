@@ -26,6 +26,10 @@ from talentbot.core.qbank.text import Masker, analyse
 #: Naive Bayes smoothing: with about 17,000 paraphrases 0.03 ranked best on the evaluation set (top-1 .790 against
 #: .777 at 0.01 and .788 at 0.1).
 NB_ALPHA = 0.03
+#: Entries of the scheme a message names that join the candidates even when they rank below the first k: the
+#: classifier compares what is asked with scheme names cut out, so 「TechTAS對畢業院校有咩要求？」 found ten TTPS and
+#: QMAS entries first and TechTAS's own question about universities not at all.
+NAMED_EXTRA = 3
 #: Temperature on naive Bayes log-posteriors: raw posteriors are all-or-nothing; softened, the runner-up's share
 #: says how close a call is, and the scheme fit can still overturn a small lead.
 TEMPERATURE = 10.0
@@ -56,6 +60,7 @@ class Index:
         self._mask = mask
         documents = [d for d in documents if d.questions]
         self.ids: tuple[str, ...] = tuple(d.id for d in documents)
+        self._numbers = {entry: number for number, entry in enumerate(self.ids)}
         rows: list[list[str]] = []
         owners: list[int] = []
         starts: list[int] = []
@@ -78,17 +83,22 @@ class Index:
         # paraphrases; the fitted classifier itself holds two 393 x 110,000 float64 matrices, 330 MiB each).
         self._weights: np.ndarray | None = None
         if len(starts) > 1:
-            classifier = MultinomialNB(alpha=NB_ALPHA).fit(self.matrix, self.owners)
+            # Every entry equally likely before the message is read: a prior from the paraphrase counts made an entry
+            # that editors gave more wordings win every question it shares with its siblings ("how long is the
+            # first visa valid?" answered for TTPS instead of asking which scheme).
+            classifier = MultinomialNB(alpha=NB_ALPHA, fit_prior=False).fit(self.matrix, self.owners)
             self._weights = np.ascontiguousarray(classifier.feature_log_prob_.T, dtype=np.float32)
             self._prior = classifier.class_log_prior_
             self._classes = classifier.classes_
 
-    def rank(self, text: str, k: int = 10) -> tuple[list[Candidate], tuple[str, ...]]:
+    def rank(self, text: str, k: int = 10, also: Sequence[str] = ()) -> tuple[list[Candidate], tuple[str, ...]]:
         """The k best entries for `text`, best first, and the schemes the text names."""
         feats, schemes = analyse(text, self._mask)
-        return self.rank_features(feats, k), schemes
+        return self.rank_features(feats, k, also), schemes
 
-    def rank_features(self, feats: list[str], k: int = 10) -> list[Candidate]:
+    def rank_features(self, feats: list[str], k: int = 10, also: Sequence[str] = ()) -> list[Candidate]:
+        """The k best entries, then the NAMED_EXTRA best of `also` (the entries of a scheme the message names) that
+        were not among them."""
         if self.matrix is None or not feats:
             return []
         columns, weights = self._weigh(feats)
@@ -97,7 +107,11 @@ class Index:
         assert self._by_feature is not None
         similarity = self.best_per_entry(self._by_feature[columns].T @ weights)
         score = self._posterior(columns, weights) if self._weights is not None else similarity
-        order = np.argsort(-score, kind="stable")[:k]
+        order = list(np.argsort(-score, kind="stable")[:k])
+        numbers = np.fromiter((self._numbers[e] for e in also if e in self._numbers), dtype=np.int64)
+        if len(numbers):
+            chosen = set(order)
+            order += [i for i in numbers[np.argsort(-score[numbers], kind="stable")] if i not in chosen][:NAMED_EXTRA]
         return [
             Candidate(self.ids[i], round(float(score[i]), 4), round(float(similarity[i]), 4))
             for i in order if similarity[i] > 0

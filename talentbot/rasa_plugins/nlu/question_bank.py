@@ -13,7 +13,7 @@ import hashlib
 import json
 import logging
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -27,7 +27,7 @@ from talentbot.core.eligibility_chat.extract import extract
 from talentbot.core.gazetteer import Gazetteer
 from talentbot.core.nlu_output import QUESTION_BANK_KEY
 from talentbot.core.qbank.arbitrate import FACTS_MATTER, arbitrate, asks_since_when, best_of
-from talentbot.core.qbank.choose import Context, weigh
+from talentbot.core.qbank.choose import Context, entries_of, weigh
 from talentbot.core.qbank.cues import load_cues
 from talentbot.core.qbank.index import Document, Index
 from talentbot.core.qbank.loader import read_bank
@@ -78,6 +78,7 @@ class QuestionBankRanker(GraphComponent):
         self._mask = masker(Gazetteer.from_entries(self._stored["schemes"]))
         self._index = Index([Document(e["id"], tuple(e["questions"])) for e in entries], self._mask)
         self._cues = load_cues()
+        self._named: Dict[Tuple[str, ...], Tuple[str, ...]] = {}  # schemes named -> their entries
 
     @classmethod
     def create(
@@ -133,7 +134,10 @@ class QuestionBankRanker(GraphComponent):
     def _process(self, message: Message) -> None:
         text = message.get(TEXT) or ""
         unnamed, schemes = self._mask(text)  # once: the ranking, the facts and the arbitration all read it
-        candidates = self._index.rank_features(unnamed_features(unnamed, schemes), self._config["ranking_length"])
+        if schemes not in self._named:
+            self._named[schemes] = entries_of(self._bank, schemes)
+        candidates = self._index.rank_features(unnamed_features(unnamed, schemes), self._config["ranking_length"],
+                                               self._named[schemes])
         weighed = weigh(self._bank, candidates, Context(named=schemes))
         similarity = {c.id: c.similarity for c in candidates}
         best = best_of([(entry.id, score) for entry, score in weighed], similarity, self._intents)

@@ -182,3 +182,21 @@ def test_a_clear_leader_on_score_stays_the_bank_s_best_however_a_runner_up_is_wo
     similarity = {"fees.visa": 0.30, "ttps.category_a_degree": 0.90}
     assert best_of(weighed, similarity, INTENTS) == Best("ask_fees", 0.30)
     assert best_of([], similarity, INTENTS) is None
+
+
+@pytest.mark.parametrize("text, intent", [("打算六月交IANG，聽講暑假會慢好多，係咪真㗎？", "bot_challenge"),
+                                          ("Is that real? I heard it takes twice as long in summer", "bot_challenge"),
+                                          ("孩子不会粤语也不认识繁体字，有没有衔接课程？", "change_language"),
+                                          ("My kids only speak English, are there international schools?",
+                                           "change_language")])
+def test_a_question_that_only_mentions_truth_or_a_language_is_answered(text: str, intent: str) -> None:
+    assert arbitrate(intent, text, STRONG, CUES) == "ask_dependants"
+    assert arbitrate(intent, text, WEAK, CUES) is None
+
+
+@pytest.mark.parametrize("text, intent", [
+    ("你係咪真人嚟㗎？", "bot_challenge"), ("are you a bot?", "bot_challenge"), ("你是智能客服吗", "bot_challenge"),
+    ("can you reply in English?", "change_language"), ("可唔可以轉返繁中？", "change_language"),
+    ("能不能说普通话", "change_language"), ("English please", "change_language")])
+def test_asking_about_the_assistant_or_for_a_language_keeps_the_classifiers_intent(text: str, intent: str) -> None:
+    assert arbitrate(intent, text, STRONG, CUES) is None

@@ -34,6 +34,15 @@ def test_the_same_question_of_two_schemes_asks_which_scheme_when_none_is_known(b
     assert [e.id for e in decision.choices] == ["ttps.processing_time", "gep.processing_time"]
 
 
+def test_a_close_entry_for_every_scheme_answers_instead_of_asking_which_scheme(bank: Bank) -> None:
+    """「在香港住满几年可以申请永居？」: the general answer holds whatever the scheme, so there is nothing to ask."""
+    leaning = [Candidate("ttps.processing_time", 0.7, 0.9), Candidate("gep.processing_time", 0.6, 0.9),
+               Candidate("dependants.parents", 0.62, 0.8)]  # dependants.parents stands for any general entry
+    decision = decide(bank, leaning, Context())
+    assert decision.answer is not None and decision.answer.id == "dependants.parents"
+    assert not decision.choices
+
+
 def test_two_entries_too_close_to_call_are_offered(bank: Bank) -> None:
     decision = decide(bank, TIED, Context())
     assert decision.answer is None

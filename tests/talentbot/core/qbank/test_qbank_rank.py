@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from talentbot.core.qbank.choose import entries_of
 from talentbot.core.qbank.index import Index, documents_from
 from talentbot.core.qbank.model import Bank
 from talentbot.core.qbank.validate import default_masker
@@ -38,6 +39,14 @@ def test_scheme_names_are_matched_apart_from_the_question(index: Index) -> None:
     scores = {c.id: c.similarity for c in candidates}
     # With the scheme name cut out, both schemes' processing-time entries ask the same thing.
     assert scores["ttps.processing_time"] == pytest.approx(scores["gep.processing_time"], abs=0.05)
+
+
+def test_entries_of_the_scheme_named_are_candidates_however_low_they_rank(bank: Bank, index: Index) -> None:
+    text = "who has to pay the stamp duty on my lease, and how long does it take for GEP?"
+    first, schemes = index.rank(text, k=1)
+    assert schemes == ("GEP",) and [c.id for c in first] == ["housing.tenancy_stamping"]
+    widened, _ = index.rank(text, k=1, also=entries_of(bank, schemes))
+    assert [c.id for c in widened] == ["housing.tenancy_stamping", "gep.processing_time"]
 
 
 def test_unrelated_text_scores_low(index: Index) -> None:
