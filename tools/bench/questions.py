@@ -89,18 +89,20 @@ def offline(items: List[Dict[str, Any]]) -> Dict[str, Any]:
     from talentbot.core.qbank.index import Index, documents_from
     from talentbot.core.qbank.loader import load_bank
     from talentbot.core.qbank.render import render_entry
+    from talentbot.core.qbank.text import unnamed_features
     from talentbot.core.qbank.validate import default_masker
 
     bank = load_bank(paths.QUESTIONS)
     content = load_content()
-    index = Index(documents_from(bank.entries), default_masker())
+    mask = default_masker()
+    index = Index(documents_from(bank.entries), mask)
     results, ranks = [], defaultdict(list)
     for item in items:
         remembered: Optional[str] = None
         previous = None
         for turn in item["turns"]:
-            schemes = default_masker()(turn["user"])[1]
-            candidates, _ = index.rank(turn["user"], also=entries_of(bank, schemes))
+            unnamed, schemes = mask(turn["user"])  # once, as the NLU component does
+            candidates = index.rank_features(unnamed_features(unnamed, schemes), also=entries_of(bank, schemes))
             context = Context(named=schemes, remembered=remembered, previous=previous)
             decision = decide(bank, candidates, context)
             language = _language(turn)
