@@ -1,5 +1,5 @@
-"""How long one 10,000-character message takes through the trained NLU pipeline (tokenizer, featurizers, DIET,
-gazetteer, question-bank ranker).
+"""How long one 10,000-character message takes through the trained NLU pipeline (tokenizer, featurizers, intent
+classifier, gazetteer, question-bank ranker).
 
 The channels and Rasa's HTTP API cap a message at 2,000 characters (connectors/inbound.py,
 talentbot/rasa_plugins/rasa_api_input.py), but every NLU component must still stay linear in the length, the cap being

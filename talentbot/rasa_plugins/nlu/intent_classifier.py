@@ -1,0 +1,96 @@
+"""Intents by logistic regression over the count-vector features: Rasa's `LogisticRegressionClassifier`, with a
+message that has no features left unclassified, as DIET leaves it.
+
+Why not DIET: with the question bank deciding the answer among a topic's entries, the intent only has to pick the
+kind of turn (a question of a topic, an answer, small talk, a request for a person), and a linear model on the same
+word and character n-grams does that as well (dev macro-F1 in the note) for a tenth of the CPU per message: DIET's
+TensorFlow call was a fifth of the Rasa server's busy time. Training takes seconds instead of minutes.
+
+Rasa's component turns an empty or all-spaces message (no features at all) into a zero-width row and scikit-learn
+refuses it, so the turn failed with no reply. Here such a message gets no intent, with confidence 0: FallbackClassifier
+then predicts nlu_fallback and the user is asked to rephrase, as with DIET.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+import scipy.sparse
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.utils.tensorflow.constants import RANKING_LENGTH
+
+
+def sentence_row(message: Message) -> Optional[scipy.sparse.csr_matrix]:
+    """The message's sentence features as one sparse row, columns in the order Rasa's `get_sparse_features` puts
+    them (the featurizers' blocks side by side, as the classifier was trained on); None if some are dense.
+
+    Rasa's own way deep-copies and stacks the blocks twice per message; this is the same row at a tenth of the cost.
+    """
+    sentence = [f for f in message.features if f.attribute == TEXT and f.type == FEATURE_TYPE_SENTENCE]
+    if any(f.is_dense() for f in sentence):
+        return None
+    blocks = [f.features for f in sentence]
+    if not blocks:  # an empty or all-spaces message: the featurizers added nothing
+        return scipy.sparse.csr_matrix((1, 0))
+    return scipy.sparse.hstack(blocks, format="csr") if len(blocks) > 1 else scipy.sparse.csr_matrix(blocks[0])
+
+
+def softmax(scores: np.ndarray) -> np.ndarray:
+    shifted = np.exp(scores - scores.max())
+    return shifted / shifted.sum()
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class LinearIntentClassifier(LogisticRegressionClassifier):
+    """Rasa's logistic regression with its regularisation (`C`) configurable, featureless messages unclassified,
+    and a message scored from its non-zero features only."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {**LogisticRegressionClassifier.get_default_config(), "C": 1.0}
+
+    def __init__(self, config: Dict[Text, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(config, *args, **kwargs)
+        self.clf.set_params(C=float(self.config["C"]))
+        self._weights: Optional[np.ndarray] = None
+
+    def _feature_weights(self) -> Optional[np.ndarray]:
+        """Features × intents, contiguous by feature, so a message reads only its own features' rows.
+
+        scikit-learn's `predict_proba` multiplies the sparse row by the transposed coefficients, and scipy first
+        copies that whole transposed matrix (features × intents) for every message: most of the time it took.
+        Only for a multinomial model (more than two intents), where the probabilities are the softmax of the scores.
+        """
+        if self._weights is None and hasattr(self.clf, "coef_") and len(self.clf.classes_) > 2:
+            self._weights = np.ascontiguousarray(self.clf.coef_.T)
+        return self._weights
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            row = sentence_row(message)
+            if row is None:
+                super().process([message])  # dense features: Rasa's way
+            elif row.nnz == 0:
+                message.set(INTENT, {"name": None, "confidence": 0.0}, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [], add_to_output=True)
+            else:
+                self._classify(message, row)
+        return messages
+
+    def _classify(self, message: Message, row: scipy.sparse.csr_matrix) -> None:
+        weights = self._feature_weights()
+        if weights is None:
+            super().process([message])
+            return
+        scores = row.data @ weights[row.indices] + self.clf.intercept_
+        probabilities = softmax(scores)
+        order = np.argsort(-probabilities, kind="stable")
+        ranking = [{"name": str(self.clf.classes_[i]), "confidence": float(probabilities[i])} for i in order]
+        message.set(INTENT, ranking[0], add_to_output=True)
+        if self.config[RANKING_LENGTH] > 0:
+            ranking = ranking[: self.config[RANKING_LENGTH]]
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
