@@ -1,5 +1,6 @@
-"""The linear intent classifier gives scikit-learn's probabilities from a message's own features, and leaves a
-message with no features (empty, all spaces) to the fallback instead of failing the turn."""
+"""The linear intent classifier gives scikit-learn's probabilities from a message's own features, discounted by the
+share of its words never seen in training, and leaves a message with no features (empty, all spaces) or no known
+word to the fallback instead of failing the turn or guessing."""
 
 from __future__ import annotations
 
@@ -56,8 +57,8 @@ def featurised(stages: list, text: str) -> Message:
     return message
 
 
-@pytest.mark.parametrize("text", ["how long does approval take", "hello there", "a real person please", "thx"])
-def test_probabilities_are_scikit_learns(pipeline: tuple, text: str) -> None:
+@pytest.mark.parametrize("text", ["how long does it take", "hello there", "a real person please", "thanks staff"])
+def test_probabilities_of_known_words_are_scikit_learns(pipeline: tuple, text: str) -> None:
     stages, classifier, _ = pipeline
     message = featurised(stages, text)
     expected = classifier.clf.predict_proba(classifier._create_X([message]))[0]
@@ -65,6 +66,27 @@ def test_probabilities_are_scikit_learns(pipeline: tuple, text: str) -> None:
     by_name = {r["name"]: r["confidence"] for r in message.get("intent_ranking")}
     assert by_name == pytest.approx(dict(zip(classifier.clf.classes_, expected, strict=True)))
     assert message.get("intent")["name"] == classifier.clf.classes_[int(np.argmax(expected))]
+
+
+@pytest.mark.parametrize("text, share", [("thanks qwzx", 0.5), ("hello vbnm plkj", 1 / 3)])
+def test_unseen_words_discount_every_confidence_by_the_root_of_the_known_share(pipeline: tuple, text: str,
+                                                                             share: float) -> None:
+    stages, classifier, _ = pipeline
+    message = featurised(stages, text)
+    expected = classifier.clf.predict_proba(classifier._create_X([message]))[0] * share ** 0.5
+    classifier.process([message])
+    by_name = {r["name"]: r["confidence"] for r in message.get("intent_ranking")}
+    assert by_name == pytest.approx(dict(zip(classifier.clf.classes_, expected, strict=True)))
+
+
+def test_a_message_of_unseen_words_only_is_left_to_the_fallback(pipeline: tuple) -> None:
+    stages, classifier, _ = pipeline
+    message = featurised(stages, "kjhkjh")
+    assert classifier.clf.predict_proba(classifier._create_X([message]))[0].max() > 0.3  # sure of itself, alone
+    classifier.process([message])
+    assert message.get("intent")["confidence"] == 0.0
+    FallbackClassifier(FallbackClassifier.get_default_config()).process([message])
+    assert message.get("intent")["name"] == "nlu_fallback"
 
 
 def test_the_ranking_is_best_first_and_cut_to_its_length(pipeline: tuple) -> None:
@@ -94,7 +116,7 @@ def test_the_loaded_model_classifies_as_the_trained_one(pipeline: tuple) -> None
     context = ExecutionContext(GraphSchema({}), "test")
     loaded = LinearIntentClassifier.load({**LinearIntentClassifier.get_default_config(), "C": 5.0}, storage,
                                          Resource("intents"), context)
-    texts: List[str] = ["hello", "talk to staff", "how long to process it"]
+    texts: List[str] = ["hello", "talk to staff", "how long to process it qqzz"]
     for text in texts:
         one, two = featurised(stages, text), featurised(stages, text)
         classifier.process([one])
