@@ -122,3 +122,11 @@ def test_the_loaded_model_classifies_as_the_trained_one(pipeline: tuple) -> None
         classifier.process([one])
         loaded.process([two])
         assert one.get("intent_ranking") == two.get("intent_ranking")
+
+
+def test_training_examples_keep_their_labels(pipeline: tuple) -> None:
+    stages, classifier, _ = pipeline
+    example = featurised(stages, "hello")
+    example.set("intent", "thank")  # a label the classifier would not predict
+    classifier.process_training_data(TrainingData([example]))
+    assert example.get("intent") == "thank"
