@@ -20,11 +20,15 @@ root, cost two more FAQ-style questions in the live replay.)
 
 from __future__ import annotations
 
+import logging
 from typing import Any, Dict, List, Optional, Text
 
 import numpy as np
 import scipy.sparse
+from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from rasa.shared.nlu.constants import FEATURE_TYPE_SENTENCE, FEATURE_TYPE_SEQUENCE, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -58,6 +62,21 @@ def known_share(message: Message) -> float:
     return float(np.count_nonzero(words.getnnz(axis=1))) / words.shape[0]
 
 
+def import_skops_keeping_the_log_level() -> None:
+    """Imports skops.io (which Rasa's component uses to save and load the model) without losing the server's logs.
+
+    The first import of skops.io walks every scikit-learn module; one imports numpy.distutils, whose log module sets
+    the root logger to WARNING: in the Rasa server every INFO line after the model loaded ("Rasa server is up and
+    running" among them) was dropped.
+    """
+    root = logging.getLogger()
+    level = root.level
+    try:
+        import skops.io  # noqa: F401
+    finally:
+        root.setLevel(level)
+
+
 def softmax(scores: np.ndarray) -> np.ndarray:
     shifted = np.exp(scores - scores.max())
     return shifted / shifted.sum()
@@ -76,6 +95,16 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         super().__init__(config, *args, **kwargs)
         self.clf.set_params(C=float(self.config["C"]))
         self._weights: Optional[np.ndarray] = None
+
+    def persist(self) -> None:
+        import_skops_keeping_the_log_level()
+        super().persist()
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> LogisticRegressionClassifier:
+        import_skops_keeping_the_log_level()
+        return super().load(config, model_storage, resource, execution_context, **kwargs)
 
     def _feature_weights(self) -> Optional[np.ndarray]:
         """Features × intents, contiguous by feature, so a message reads only its own features' rows.

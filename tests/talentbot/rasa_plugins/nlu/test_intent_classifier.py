@@ -4,6 +4,9 @@ word to the fallback instead of failing the turn or guessing."""
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import sys
 from pathlib import Path
 from typing import List, Tuple
 
@@ -18,6 +21,7 @@ from rasa.nlu.tokenizers.whitespace_tokenizer import WhitespaceTokenizer
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from talentbot.core import paths
 from talentbot.rasa_plugins.nlu.intent_classifier import LinearIntentClassifier
 
 EXAMPLES = {
@@ -130,3 +134,12 @@ def test_training_examples_keep_their_labels(pipeline: tuple) -> None:
     example.set("intent", "thank")  # a label the classifier would not predict
     classifier.process_training_data(TrainingData([example]))
     assert example.get("intent") == "thank"
+
+
+def test_loading_the_model_keeps_the_servers_log_level() -> None:
+    """In a fresh process (skops.io not imported yet), as the Rasa server loads the model."""
+    code = ("import logging; logging.getLogger().setLevel(logging.INFO); "
+            "from talentbot.rasa_plugins.nlu.intent_classifier import import_skops_keeping_the_log_level as keep; "
+            "keep(); import skops.io; print(logging.getLogger().level)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=paths.ROOT)
+    assert done.stdout.strip() == str(logging.INFO)
