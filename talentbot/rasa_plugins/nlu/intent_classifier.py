@@ -62,18 +62,20 @@ def known_share(message: Message) -> float:
     return float(np.count_nonzero(words.getnnz(axis=1))) / words.shape[0]
 
 
-def import_skops_keeping_the_log_level() -> None:
+def import_skops_keeping_the_root_logger() -> None:
     """Imports skops.io (which Rasa's component uses to save and load the model) without losing the server's logs.
 
-    The first import of skops.io walks every scikit-learn module; one imports numpy.distutils, whose log module sets
-    the root logger to WARNING: in the Rasa server every INFO line after the model loaded ("Rasa server is up and
-    running" among them) was dropped.
+    The first import of skops.io walks every scikit-learn module; one imports numpy.distutils, whose log module turns
+    the root logger into distutils' own (its class swapped: it prints instead of calling handlers) and sets it to
+    WARNING. In the Rasa server every INFO line after the model loaded ("Rasa server is up and running" among them)
+    was dropped, and with TALENTBOT_LOG_FORMAT=json the root logger's own lines came out as plain text.
     """
     root = logging.getLogger()
-    level = root.level
+    kind, level = root.__class__, root.level
     try:
         import skops.io  # noqa: F401
     finally:
+        root.__class__ = kind
         root.setLevel(level)
 
 
@@ -97,13 +99,13 @@ class LinearIntentClassifier(LogisticRegressionClassifier):
         self._weights: Optional[np.ndarray] = None
 
     def persist(self) -> None:
-        import_skops_keeping_the_log_level()
+        import_skops_keeping_the_root_logger()
         super().persist()
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> LogisticRegressionClassifier:
-        import_skops_keeping_the_log_level()
+        import_skops_keeping_the_root_logger()
         return super().load(config, model_storage, resource, execution_context, **kwargs)
 
     def _feature_weights(self) -> Optional[np.ndarray]:

@@ -136,10 +136,10 @@ def test_training_examples_keep_their_labels(pipeline: tuple) -> None:
     assert example.get("intent") == "thank"
 
 
-def test_loading_the_model_keeps_the_servers_log_level() -> None:
+def test_loading_the_model_keeps_the_servers_root_logger() -> None:
     """In a fresh process (skops.io not imported yet), as the Rasa server loads the model."""
     code = ("import logging; logging.getLogger().setLevel(logging.INFO); "
-            "from talentbot.rasa_plugins.nlu.intent_classifier import import_skops_keeping_the_log_level as keep; "
-            "keep(); import skops.io; print(logging.getLogger().level)")
+            "from talentbot.rasa_plugins.nlu.intent_classifier import import_skops_keeping_the_root_logger as keep; "
+            "keep(); import skops.io; root = logging.getLogger(); print(root.level, type(root).__name__)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=paths.ROOT)
-    assert done.stdout.strip() == str(logging.INFO)
+    assert done.stdout.strip() == f"{logging.INFO} RootLogger"
