@@ -3,8 +3,8 @@ message that has no features left unclassified, as DIET leaves it.
 
 Why not DIET: with the question bank deciding the answer among a topic's entries, the intent only has to pick the
 kind of turn (a question of a topic, an answer, small talk, a request for a person), and a linear model on the same
-word and character n-grams does that as well (dev macro-F1 in the note) for a tenth of the CPU per message: DIET's
-TensorFlow call was a fifth of the Rasa server's busy time. Training takes seconds instead of minutes.
+word and character n-grams does that nearly as well (figures in config.yml) for far less CPU per message: DIET's
+TensorFlow call was a fifth of the Rasa server's busy time. It fits in seconds instead of minutes.
 
 Rasa's component turns an empty or all-spaces message (no features at all) into a zero-width row and scikit-learn
 refuses it, so the turn failed with no reply. Here such a message gets no intent, with confidence 0: FallbackClassifier
